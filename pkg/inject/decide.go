@@ -1,0 +1,57 @@
+package inject
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Reasons a Decision gives; stable strings, meant for logs and metrics labels.
+const (
+	// ReasonOptedIn: the pod asks for injection and gets it.
+	ReasonOptedIn = "opted in"
+	// ReasonNotOptedIn: the pod has no AnnotationInject.
+	ReasonNotOptedIn = "not opted in"
+	// ReasonOptedOut: AnnotationInject is "false".
+	ReasonOptedOut = "opted out"
+	// ReasonAlreadyInjected: the pod carries AnnotationStatus already.
+	ReasonAlreadyInjected = "already injected"
+	// ReasonExcludedNamespace: the pod's namespace is never touched.
+	ReasonExcludedNamespace = "namespace excluded"
+)
+
+// Decision says whether a pod is to be injected and why.
+type Decision struct {
+	// Inject is true when Locate and Mutate should run.
+	Inject bool
+	// Reason is one of the Reason constants.
+	Reason string
+}
+
+// Decide is the first step: it reads the pod's annotations and namespace only. The
+// namespace is passed explicitly because an admission request carries it even when the
+// pod object does not. An invalid AnnotationInject is a *Denial, unless the namespace
+// is excluded or the pod is already injected: those are never touched at all.
+func Decide(pod *corev1.Pod, namespace string, opts Options) (Decision, error) {
+	if opts.excluded(namespace) {
+		return Decision{Reason: ReasonExcludedNamespace}, nil
+	}
+
+	if _, ok := pod.Annotations[AnnotationStatus]; ok {
+		return Decision{Reason: ReasonAlreadyInjected}, nil
+	}
+
+	if _, ok := pod.Annotations[AnnotationInject]; !ok {
+		return Decision{Reason: ReasonNotOptedIn}, nil
+	}
+
+	requested, err := injectRequested(pod)
+	if err != nil {
+		return Decision{}, fmt.Errorf("reading pod annotations: %w", err)
+	}
+	if !requested {
+		return Decision{Reason: ReasonOptedOut}, nil
+	}
+
+	return Decision{Inject: true, Reason: ReasonOptedIn}, nil
+}

@@ -1,0 +1,151 @@
+package inject
+
+import (
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/endpoints"
+)
+
+// Mutate is the last step: it checks endpoints.yml in cm, the ConfigMap named by target,
+// and returns a changed deep copy of pod plus admission warnings. pod is not modified.
+//
+// The copy gains the SecretsVolumeName tmpfs, InitContainerName and AgentContainerName
+// at the front of initContainers (the agent as a native sidecar), and AnnotationStatus.
+// The assistant loses its SECRET_MANAGER and VAULT_* variables to the injected
+// containers, and its endpoints.yml mount now reads from the tmpfs.
+//
+// A pod or ConfigMap that cannot work is a *Denial listing every problem; a target that
+// does not match pod, or invalid opts, is an ordinary error because the caller erred.
+func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) (
+	*corev1.Pod, []string, error,
+) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("invalid injection options: %w", err)
+	}
+	if err := checkTarget(pod, cm, target); err != nil {
+		return nil, nil, fmt.Errorf("target does not match the pod: %w", err)
+	}
+	if problems := nameClashes(pod); len(problems) > 0 {
+		return nil, nil, deny(problems...)
+	}
+
+	namespace := cm.Namespace
+	if namespace == "" {
+		namespace = pod.Namespace
+	}
+	source, err := readEndpoints(cm, namespace, target)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	assistant := &pod.Spec.Containers[target.ContainerIndex]
+	review := reviewSecretsManager(source, assistant)
+	if problems := endpointsProblems(source, review); len(problems) > 0 {
+		return nil, nil, deny(problems...)
+	}
+
+	split := splitEnv(assistant.Env, review.usedEnv)
+	warnings := append(review.warnings, movedEnvWarnings(source, assistant, split)...)
+
+	return apply(pod, target, split, opts), warnings, nil
+}
+
+// endpointsProblems lists, in one go, everything that stops endpoints.yml from being
+// resolved: its structural problems, the lack of any reference, and the secrets
+// manager configuration.
+func endpointsProblems(source endpointsSource, review secretsManagerReview) []string {
+	var problems []string
+	for _, p := range source.doc.Problems() {
+		problems = append(problems, fmt.Sprintf("%s: %s: %s",
+			source.where, endpoints.FileName, p))
+	}
+	if len(source.doc.References()) == 0 {
+		problems = append(problems, fmt.Sprintf("%s: %s has no Vault reference (a mapping "+
+			"with source: %s and secret_key), so there is nothing to inject: add one, or "+
+			"remove annotation %s", source.where, endpoints.FileName, endpoints.SourceVault,
+			AnnotationInject))
+	}
+	return append(problems, review.problems...)
+}
+
+// apply makes the changed copy; every check has passed by now.
+func apply(pod *corev1.Pod, target Target, split envSplit, opts Options) *corev1.Pod {
+	out := pod.DeepCopy()
+	assistant := &out.Spec.Containers[target.ContainerIndex]
+	injected := agentContainers(target, assistant, split.agent, opts)
+
+	assistant.Env = split.kept
+	mount := &assistant.VolumeMounts[target.MountIndex]
+	mount.Name = SecretsVolumeName
+	if target.Layout == LayoutSubPath {
+		mount.SubPath = target.EndpointsPath
+	}
+
+	out.Spec.Volumes = append(out.Spec.Volumes, secretsVolume(opts))
+	out.Spec.InitContainers = append(injected, out.Spec.InitContainers...)
+	if out.Annotations == nil {
+		out.Annotations = map[string]string{}
+	}
+	out.Annotations[AnnotationStatus] = StatusInjected
+	return out
+}
+
+// checkTarget makes sure target came from Locate for this pod and cm is its ConfigMap.
+func checkTarget(pod *corev1.Pod, cm *corev1.ConfigMap, target Target) error {
+	if cm == nil {
+		return errors.New("no ConfigMap given")
+	}
+	if _, done := pod.Annotations[AnnotationStatus]; done {
+		return fmt.Errorf("the pod carries %s already", AnnotationStatus)
+	}
+
+	ci, mi := target.ContainerIndex, target.MountIndex
+	if ci < 0 || ci >= len(pod.Spec.Containers) ||
+		pod.Spec.Containers[ci].Name != target.ContainerName {
+		return fmt.Errorf("no container %q at index %d", target.ContainerName, ci)
+	}
+	mounts := pod.Spec.Containers[ci].VolumeMounts
+	if mi < 0 || mi >= len(mounts) || mounts[mi].Name != target.VolumeName {
+		return fmt.Errorf("no mount of volume %q at index %d", target.VolumeName, mi)
+	}
+	volume := findVolume(pod, target.VolumeName)
+	if volume == nil || volume.ConfigMap == nil ||
+		volume.ConfigMap.Name != target.ConfigMapName {
+		return fmt.Errorf("volume %q is not ConfigMap %q", target.VolumeName,
+			target.ConfigMapName)
+	}
+	if cm.Name != target.ConfigMapName {
+		return fmt.Errorf("got ConfigMap %q, want %q", cm.Name, target.ConfigMapName)
+	}
+	if target.Key == "" || target.EndpointsPath == "" {
+		return errors.New("no ConfigMap key or endpoints path")
+	}
+	return nil
+}
+
+// nameClashes lists the injected names the pod uses already.
+func nameClashes(pod *corev1.Pod) []string {
+	var problems []string
+	if findVolume(pod, SecretsVolumeName) != nil {
+		problems = append(problems, fmt.Sprintf("spec.volumes: the name %q is reserved for "+
+			"the webhook: rename the pod's volume", SecretsVolumeName))
+	}
+
+	taken := map[string]bool{}
+	for _, c := range pod.Spec.InitContainers {
+		taken[c.Name] = true
+	}
+	for _, c := range pod.Spec.Containers {
+		taken[c.Name] = true
+	}
+	for _, name := range []string{InitContainerName, AgentContainerName} {
+		if taken[name] {
+			problems = append(problems, fmt.Sprintf("container name %q is reserved for the "+
+				"webhook: rename the pod's container", name))
+		}
+	}
+	return problems
+}

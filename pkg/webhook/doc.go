@@ -1,0 +1,9 @@
+// Package webhook answers the kube-apiserver's admission reviews for pods: it decodes
+// the pod, reads the one ConfigMap that holds its endpoints.yml, lets pkg/inject decide
+// and change the pod, and turns the outcome into an admission response.
+//
+// It never calls Vault and never reads a Secret: the only API read is a GET of that
+// ConfigMap, in the pod's own namespace, bounded by a short timeout. Everything else is
+// pure and lives in pkg/inject. A review has no side effects, so dry-run requests are
+// answered exactly like real ones.
+package webhook

@@ -1,0 +1,177 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+)
+
+// Outcomes of a review, as logged under the key "outcome".
+const (
+	outcomeAllowed = "allowed"
+	outcomePatched = "patched"
+	outcomeDenied  = "denied"
+	outcomeErrored = "errored"
+)
+
+// reasonNotPodCreate: the request is not the CREATE of a pod, which is all this
+// webhook changes (an UPDATE cannot add containers to a pod).
+const reasonNotPodCreate = "not a pod create"
+
+// Handler is the admission.Handler that injects the Vault agent into opted-in pods.
+type Handler struct {
+	// Reader reads the endpoints ConfigMap, always in the request's namespace. Give it a
+	// direct API reader (the manager's GetAPIReader), not a cache: a cached reader would
+	// watch every ConfigMap of the cluster to answer a few GETs.
+	Reader client.Reader
+	// Options are passed to pkg/inject for every pod.
+	Options inject.Options
+	// Logger receives one line per review; when unset, the logger controller-runtime
+	// puts in the request context is used.
+	Logger logr.Logger
+}
+
+var _ admission.Handler = &Handler{}
+
+// review is what one admission review did, for its log line.
+type review struct {
+	outcome string
+	reason  string
+	pod     string
+	// problems counts the problems of a denial; their text stays out of the log.
+	problems int
+	err      error
+}
+
+// Handle reviews one admission request. Non-pod and non-CREATE requests, pods not opted
+// in and pods already injected are allowed untouched; a pod that cannot work is denied
+// with every problem listed; an opted-in pod is never allowed uninjected.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp, r := h.review(ctx, req)
+	h.logReview(ctx, req, r, time.Since(start))
+	return resp
+}
+
+// review does the work of Handle and says what happened.
+func (h *Handler) review(ctx context.Context, req admission.Request) (
+	admission.Response, review,
+) {
+	r := review{pod: req.Name}
+	if req.Operation != admissionv1.Create || !isPod(req) {
+		r.outcome, r.reason = outcomeAllowed, reasonNotPodCreate
+		return admission.Allowed(reasonNotPodCreate), r
+	}
+	if req.Namespace == "" {
+		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
+	}
+
+	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata".
+	pod := &corev1.Pod{}
+	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
+		return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
+	}
+	r.pod = podName(pod, req)
+
+	decision, err := inject.Decide(pod, req.Namespace, h.Options)
+	if err != nil {
+		return denied(r, err)
+	}
+	if !decision.Inject {
+		r.outcome, r.reason = outcomeAllowed, decision.Reason
+		return admission.Allowed(decision.Reason), r
+	}
+
+	target, err := inject.Locate(pod)
+	if err != nil {
+		return denied(r, err)
+	}
+
+	cm, err := h.readConfigMap(ctx, req.Namespace, target)
+	if err != nil {
+		return denied(r, err)
+	}
+
+	mutated, warnings, err := inject.Mutate(pod, cm, target, h.Options)
+	if err != nil {
+		return denied(r, err)
+	}
+	patched, err := json.Marshal(mutated)
+	if err != nil {
+		return errored(r, http.StatusInternalServerError,
+			fmt.Errorf("encoding the injected pod: %w", err))
+	}
+
+	resp := admission.PatchResponseFromRaw(req.Object.Raw, patched)
+	if !resp.Allowed {
+		r.outcome, r.reason = outcomeErrored, "creating the patch failed"
+		r.err = errors.New(resp.Result.Message)
+		return resp, r
+	}
+	r.outcome, r.reason = outcomePatched, decision.Reason
+	return resp.WithWarnings(warnings...), r
+}
+
+// denied answers a *inject.Denial with 403 and its problems; any other error is ours.
+func denied(r review, err error) (admission.Response, review) {
+	d, ok := inject.IsDenial(err)
+	if !ok {
+		return errored(r, http.StatusInternalServerError, err)
+	}
+	r.outcome, r.reason, r.problems = outcomeDenied, "pod cannot be injected", len(d.Problems)
+	return admission.Denied(d.Error()), r
+}
+
+// errored answers an internal failure with code and the wrapped error.
+func errored(r review, code int32, err error) (admission.Response, review) {
+	r.outcome, r.reason, r.err = outcomeErrored, http.StatusText(int(code)), err
+	return admission.Errored(code, err), r
+}
+
+// logReview writes the one line every review gets. It names the pod, never its
+// endpoints.yml, env or denial text.
+func (h *Handler) logReview(
+	ctx context.Context, req admission.Request, r review, took time.Duration,
+) {
+	log := h.Logger
+	if log.GetSink() == nil {
+		log = logf.FromContext(ctx)
+	}
+	log = log.WithValues("uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
+		"operation", req.Operation, "outcome", r.outcome, "reason", r.reason,
+		"problems", r.problems, "duration", took)
+
+	if r.err != nil {
+		log.Error(r.err, "pod review failed")
+		return
+	}
+	log.Info("pod reviewed")
+}
+
+// isPod reports whether the request is about a pod itself, not a subresource.
+func isPod(req admission.Request) bool {
+	return req.Kind.Group == "" && req.Kind.Kind == "Pod" && req.SubResource == ""
+}
+
+// podName is the pod's name, or its generateName prefix while it has no name yet.
+func podName(pod *corev1.Pod, req admission.Request) string {
+	switch {
+	case pod.Name != "":
+		return pod.Name
+	case pod.GenerateName != "":
+		return pod.GenerateName
+	}
+	return req.Name
+}
