@@ -1,0 +1,160 @@
+package vault
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vaultconfig"
+)
+
+// DefaultTimeout bounds each request to Vault. A KV read or a token renewal answers in
+// milliseconds; ten seconds is long enough for a slow network and short enough that
+// the init container's own deadline (a minute by default) still sees several tries.
+const DefaultTimeout = 10 * time.Second
+
+// Client talks to one Vault server with one token (and namespace, when set). It is
+// safe for concurrent use.
+type Client struct {
+	api   *vaultapi.Client
+	addr  string
+	token string
+}
+
+// TLS names the CA material used to verify the Vault server's certificate. Rasa's
+// client (hvac) honours VAULT_CACERT and VAULT_CAPATH, so the agent passes those here.
+type TLS struct {
+	// CACert is a PEM file of CA certificates; it wins over CAPath.
+	CACert string
+	// CAPath is a directory of PEM CA certificates.
+	CAPath string
+}
+
+// Option adjusts a Client built by New.
+type Option func(*settings)
+
+type settings struct {
+	timeout    time.Duration
+	tls        TLS
+	httpClient *http.Client
+}
+
+// WithTimeout sets the per-request timeout (DefaultTimeout when unset or not positive).
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) { s.timeout = d }
+}
+
+// WithTLS sets the CA material used to verify an https Vault address.
+func WithTLS(t TLS) Option {
+	return func(s *settings) { s.tls = t }
+}
+
+// WithHTTPClient replaces the HTTP client, e.g. for a test transport; it cannot be
+// combined with WithTLS. The per-request timeout still applies through the context.
+func WithHTTPClient(c *http.Client) Option {
+	return func(s *settings) { s.httpClient = c }
+}
+
+// New builds a Client from the merged configuration: cfg.URL, cfg.Token and
+// cfg.Namespace are used exactly as given. The vault/api library's own reading of
+// VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE is overridden, because Rasa's variable
+// names differ and vaultconfig has already merged them. The library retries nothing
+// (MaxRetries 0): retrying is the caller's decision, made with the error kinds.
+func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
+	s := settings{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&s)
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	addr, err := checkAddress(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+
+	apiCfg := &vaultapi.Config{
+		Address:    addr,
+		HttpClient: s.httpClient,
+		Timeout:    s.timeout,
+		MaxRetries: 0,
+	}
+	if apiCfg.HttpClient == nil {
+		apiCfg.HttpClient = newHTTPClient()
+	}
+	if s.tls != (TLS{}) {
+		if s.httpClient != nil {
+			return nil, fmt.Errorf("vault.New: WithTLS and WithHTTPClient cannot be combined")
+		}
+		tlsCfg := &vaultapi.TLSConfig{CACert: s.tls.CACert, CAPath: s.tls.CAPath}
+		if err := apiCfg.ConfigureTLS(tlsCfg); err != nil {
+			return nil, fmt.Errorf("loading the Vault CA certificates "+
+				"(VAULT_CACERT/VAULT_CAPATH): %w", err)
+		}
+	}
+
+	client, err := vaultapi.NewClient(apiCfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Vault client for %s: %w", addr, err)
+	}
+	client.SetToken(cfg.Token)
+	if cfg.Namespace != "" {
+		client.SetNamespace(cfg.Namespace)
+	} else {
+		client.ClearNamespace()
+	}
+	return &Client{api: client, addr: addr, token: cfg.Token}, nil
+}
+
+// Address returns the Vault base URL the client talks to.
+func (c *Client) Address() string {
+	return c.addr
+}
+
+// newHTTPClient is a pooled client that never follows redirects by itself (vault/api
+// handles Vault's own redirects) and requires TLS 1.2 or later.
+func newHTTPClient() *http.Client {
+	hc := cleanhttp.DefaultPooledClient()
+	transport := hc.Transport.(*http.Transport)
+	transport.TLSHandshakeTimeout = DefaultTimeout
+	transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
+	return hc
+}
+
+// checkAddress accepts an absolute http or https URL and returns it without a trailing
+// slash. Anything else (a bare host, a typo'd scheme) would otherwise fail later with
+// an obscure transport error.
+func checkAddress(raw string) (string, error) {
+	const fix = "set VAULT_URL or secrets_manager.url to e.g. http://vault.vault.svc:8200"
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", fmt.Errorf("the Vault address is empty: %s", fix)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("the Vault address %q is not an http(s) URL: %s", redactURL(raw), fix)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("the Vault address %q carries user info, which Vault does "+
+			"not use: %s", redactURL(raw), fix)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// redactURL hides a password embedded in a URL, should a user have put one there.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
