@@ -1,0 +1,51 @@
+// Command webhook is rasa-vault-webhook's one binary: the admission webhook (serve), the
+// init container and renewal agent it injects (agent), and version.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: webhook <command> [flags]
+
+commands:
+  serve     run the mutating admission webhook
+  agent     resolve endpoints.yml from Vault (--once: init container; else renewal agent)
+  version   print the version
+
+Run "webhook <command> -h" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], stderr)
+	case "version", "--version", "-version":
+		return runVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "webhook: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
