@@ -14,6 +14,16 @@ import (
 // FileName is how errors name the parsed file, so users know which file to fix.
 const FileName = "endpoints.yml"
 
+// MaxDocumentSize is the largest endpoints.yml Parse accepts: 1 MiB, the most a
+// ConfigMap (and so its mounted file) can hold.
+const MaxDocumentSize = 1 << 20
+
+// MaxRenderedValueBytes caps the bytes of secret values a rendered file may carry
+// (each place a value appears counts, aliases included). It keeps a small file whose
+// aliases repeat a large value from growing past the agent's memory and the 4Mi
+// memory volume; a real endpoints.yml carries a few short credentials.
+const MaxRenderedValueBytes = 1 << 20
+
 // SectionSecretsManager is the top-level key that configures Rasa's secrets manager.
 const SectionSecretsManager = "secrets_manager"
 
@@ -36,6 +46,10 @@ type Document struct {
 // aliases that expand beyond a safe size are errors as well. Problems with the
 // secrets_manager section or with references are not errors: see Problems.
 func Parse(data []byte) (doc *Document, err error) {
+	if len(data) > MaxDocumentSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a ConfigMap can hold: "+
+			"this is not a Rasa endpoints file", FileName, len(data), MaxDocumentSize)
+	}
 	defer func() {
 		// The YAML parser reports errors by panicking internally and recovers them
 		// itself; this only guards against a parser bug turning bad input into a crash.

@@ -55,8 +55,10 @@ func (d *Document) Render(values map[string]string) (out []byte, err error) {
 // cannot carry. Error texts hold paths only, never values.
 func (d *Document) checkValues(values map[string]string) error {
 	var missing, invalid []string
+	total := 0
 	for _, r := range d.refs {
 		v, ok := values[r.Path]
+		total += len(v)
 		switch {
 		case !ok:
 			missing = append(missing, r.Path)
@@ -65,6 +67,11 @@ func (d *Document) checkValues(values map[string]string) error {
 		}
 	}
 	var errs []error
+	if total > MaxRenderedValueBytes {
+		errs = append(errs, fmt.Errorf("the secret values would fill %d bytes of %s "+
+			"(aliases repeat them), more than the %d allowed: reference large values once",
+			total, FileName, MaxRenderedValueBytes))
+	}
 	if len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("no value for %s; every reference needs one "+
 			"before %s can be written", strings.Join(missing, ", "), FileName))

@@ -91,11 +91,9 @@ func (c Config) checkURL(add addFunc) {
 	var reason string
 	switch {
 	case err != nil:
-		reason = "does not parse as a URL"
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			reason += " (" + uerr.Err.Error() + ")"
-		}
+		// The parser's own message quotes the input, which may hold a password in its
+		// userinfo, so it is never shown.
+		reason = "does not parse as a URL (check the scheme, host and port)"
 	case u.Scheme != "http" && u.Scheme != "https":
 		reason = "must start with http:// or https://"
 	case u.Host == "" || u.Hostname() == "":

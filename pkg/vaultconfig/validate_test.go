@@ -198,3 +198,22 @@ func cloneMap(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+func TestAnUnparsableURLNeverEchoesItsPassword(t *testing.T) {
+	for _, raw := range []string{
+		"http://admin:Pa55#w0rd@127.0.0.1:8200",
+		"http://vault:SuperSecretPw123",
+		"http://user:pa/ss?word@host",
+	} {
+		c := Config{Type: TypeVault, URL: raw, Token: "t", SecretsPath: "p", MountPoint: "secret"}
+		err := c.Validate(false)
+		if err == nil {
+			continue
+		}
+		for _, part := range []string{"Pa55", "SuperSecretPw123", "pa/ss"} {
+			if strings.Contains(err.Error(), part) {
+				t.Errorf("Validate(%q) error leaks %q: %v", raw, part, err)
+			}
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,7 +37,12 @@ func main() {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
 	if err := run(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
+		if ctx.Err() != nil {
+			fmt.Fprintf(os.Stderr, "\ndemo stopped (%v); everything it started was stopped\n",
+				context.Cause(ctx))
+		} else {
+			fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -92,7 +98,7 @@ func run(ctx context.Context) error {
 	}
 	done()
 
-	done = nr.step("the resolved %s in the memory volume (password masked)", d.EndpointsPath)
+	done = nr.step("the resolved %s in the memory volume (credentials masked)", d.EndpointsPath)
 	local, err := pod.HostPath("rasa", d.EndpointsPath)
 	if err != nil {
 		return err
@@ -101,7 +107,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Print(indent(mask(data, d.DBPassword)))
+	fmt.Print(indent(mask(data, d.DBPassword, d.DBUser)))
 	done()
 
 	done = nr.step("start the assistant (stand-in for Rasa's SQL tracker store) with the unchanged command")
@@ -109,14 +115,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Print(indent([]byte(res.Output)))
+	fmt.Print(indent([]byte(strings.ReplaceAll(res.Output, d.DBUser, "********"))))
 	if res.ExitCode != 0 {
 		return fmt.Errorf("the assistant could not log in (exit %d)", res.ExitCode)
 	}
 	done()
 
-	fmt.Printf("\nDatabase login succeeded with credentials that never sat in the pod spec, "+
-		"a ConfigMap or a log. Total %s.\n", time.Since(total).Round(time.Second))
+	fmt.Printf("\nDatabase login succeeded with credentials that came from Vault and never sat "+
+		"in the pod spec or a ConfigMap. Total %s.\n", time.Since(total).Round(time.Second))
 	return nil
 }
 
@@ -153,15 +159,16 @@ func describeInjection(pod *corev1.Pod) {
 	}
 }
 
-// mask re-encodes the YAML with every scalar equal to secret replaced by asterisks.
-func mask(data []byte, secret string) []byte {
+// mask re-encodes the YAML with every scalar equal to one of secrets replaced by
+// asterisks.
+func mask(data []byte, secrets ...string) []byte {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return []byte("(not YAML; not shown)\n")
 	}
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.ScalarNode && n.Value == secret {
+		if n.Kind == yaml.ScalarNode && slices.Contains(secrets, n.Value) {
 			n.Value = "********"
 		}
 		for _, c := range n.Content {

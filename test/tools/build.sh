@@ -5,14 +5,14 @@
 #
 #   build.sh path TOOL   build TOOL if needed, print the binary's path
 #   build.sh envtest     build etcd + kube-apiserver, print the envtest assets dir
-#   build.sh all         build everything the tests need (envtest + vault)
+#   build.sh all         build everything the tests need (envtest, vault, helm)
 #
 # TOOL: etcd | kube-apiserver | vault | helm
 # Cache root: $RVW_TOOLS_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/rasa-vault-webhook/tools
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${RVW_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rasa-vault-webhook/tools}
+cache=${RVW_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:?set HOME or RVW_TOOLS_CACHE}/.cache}/rasa-vault-webhook/tools}
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
@@ -69,7 +69,6 @@ prepare_vault_sdk() {
 build_tool() {
 	local tool=$1 version dir bin
 	version=$(version_of "$tool")
-	[ "$tool" = vault ] && prepare_vault_sdk
 	dir="$cache/$tool-$version-$(key "$tool")"
 	bin="$dir/$tool"
 	if [ -x "$bin" ]; then
@@ -83,6 +82,11 @@ build_tool() {
 	if [ -x "$bin" ]; then
 		echo "$bin"
 		return 0
+	fi
+	# Only a real build needs the patched sdk, and only under the lock: parallel callers
+	# must not copy it over each other.
+	if [ "$tool" = vault ]; then
+		prepare_vault_sdk
 	fi
 	log "building $tool $version into $dir (first time on this machine; cached after)"
 	local start=$SECONDS pkg ldflags="-s -w"
@@ -123,8 +127,10 @@ case ${1:-} in
 path) build_tool "${2:?tool name}" ;;
 envtest) envtest_dir ;;
 all)
+	bash "$here/prereqs.sh"
 	envtest_dir >/dev/null
 	build_tool vault >/dev/null
+	build_tool helm >/dev/null
 	log "all tools ready under $cache"
 	;;
 *)
