@@ -10,12 +10,20 @@ import (
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/agent"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/logging"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vault"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/version"
 )
 
-func parseAgentFlags(args []string, stderr io.Writer) (agent.Options, string, error) {
-	var o agent.Options
-	var logLevel string
+// agentFlags are the parsed flags of `webhook agent`.
+type agentFlags struct {
+	opts       agent.Options
+	logLevel   string
+	healthAddr string
+}
+
+func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
+	var f agentFlags
+	o := &f.opts
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.Once, "once", false,
@@ -35,32 +43,61 @@ func parseAgentFlags(args []string, stderr io.Writer) (agent.Options, string, er
 		"how long to retry an unreachable Vault before failing")
 	fs.DurationVar(&o.RefreshInterval, "refresh-interval", agent.DefaultRefreshInterval,
 		"renewal agent: how often to re-read the secrets")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info or error")
+	fs.StringVar(&o.Auth.Method, "auth-method", agent.AuthToken,
+		"how to get the Vault token: token (VAULT_TOKEN, secrets_manager.token or "+
+			"--token-file) or kubernetes (log in with the service-account token)")
+	fs.StringVar(&o.Auth.TokenFile, "token-file", "",
+		"token auth: read the Vault token from this file (wins over VAULT_TOKEN)")
+	fs.StringVar(&o.Auth.Role, "auth-role", "", "kubernetes auth: the Vault role")
+	fs.StringVar(&o.Auth.Mount, "auth-mount", vault.DefaultKubernetesMount,
+		"kubernetes auth: the method's mount path (auth/<mount>)")
+	fs.StringVar(&o.Auth.Mount, "auth-path", vault.DefaultKubernetesMount,
+		"same as --auth-mount (the name the webhook's annotation uses)")
+	fs.StringVar(&o.Auth.TokenPath, "sa-token-path", vault.DefaultServiceAccountTokenPath,
+		"kubernetes auth: the service-account token file")
+	fs.BoolVar(&o.RevokeOnExit, "revoke-on-exit", false,
+		"revoke the Vault token when the agent stops (init mode: only a logged-in token)")
+	fs.StringVar(&f.healthAddr, "health-addr", agent.DefaultHealthAddr,
+		"renewal agent: loopback address of the probe endpoint (empty: none)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info or error")
 	if err := fs.Parse(args); err != nil {
-		return o, "", err
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return o, "", fmt.Errorf("agent takes no arguments, got %q", fs.Args())
+		return f, fmt.Errorf("agent takes no arguments, got %q", fs.Args())
 	}
-	return o, logLevel, nil
+	return f, nil
 }
 
 func runAgent(ctx context.Context, args []string, stderr io.Writer) int {
-	opts, logLevel, err := parseAgentFlags(args, stderr)
+	if len(args) > 0 && args[0] == "probe" {
+		// The kubelet keeps an exec probe's combined output; one stream is enough.
+		return runProbe(ctx, args[1:], stderr, stderr)
+	}
+	f, err := parseAgentFlags(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, err)
 		}
 		return 2
 	}
-	log, err := logging.New(stderr, logLevel)
+	log, err := logging.New(stderr, f.logLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	opts := f.opts
 	opts.Logger = log
 	opts.LookupEnv = os.LookupEnv
+	opts.Health = agent.NewHealth()
 	log.Info("starting agent", "version", version.Version, "once", opts.Once)
+	if !opts.Once && f.healthAddr != "" {
+		// Not fatal: the files matter more than the probe. The probe then fails, which
+		// keeps the pod unready and points at this log line.
+		if _, err := agent.ServeHealth(ctx, f.healthAddr, opts.Health, log); err != nil {
+			log.Error(err, "health endpoint unavailable; the agent's probe will fail")
+		}
+	}
 	if err := agent.Run(ctx, opts); err != nil {
 		log.Error(err, "agent failed")
 		return 1

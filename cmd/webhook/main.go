@@ -16,6 +16,7 @@ const usage = `usage: webhook <command> [flags]
 commands:
   serve     run the mutating admission webhook
   agent     resolve endpoints.yml from Vault (--once: init container; else renewal agent)
+  agent probe  exit 0 when the running agent is healthy (the sidecar's exec probe)
   version   print the version
 
 Run "webhook <command> -h" for the flags of a command.

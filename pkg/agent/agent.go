@@ -13,11 +13,15 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vaultconfig"
 )
 
-// Environment variables for the Vault server's CA. Rasa's Vault client (hvac) reads
-// them itself, so they keep working for users moving from Rasa's own manager.
+// Environment variables for TLS to Vault, as Vault's own CLI names them. Rasa's
+// client (hvac) reads the two CA ones itself, so they keep working for users moving
+// from Rasa's own manager.
 const (
-	envCACert = "VAULT_CACERT"
-	envCAPath = "VAULT_CAPATH"
+	envCACert     = "VAULT_CACERT"
+	envCAPath     = "VAULT_CAPATH"
+	envClientCert = "VAULT_CLIENT_CERT"
+	envClientKey  = "VAULT_CLIENT_KEY"
+	envServerName = "VAULT_TLS_SERVER_NAME"
 )
 
 // agent is the state of one Run.
@@ -30,6 +34,8 @@ type agent struct {
 	refs   []endpoints.Reference
 	cfg    vaultconfig.Config
 	client *vault.Client // nil when the document has no references
+	// loggedIn is set once a login method obtained the token the client holds.
+	loggedIn bool
 }
 
 // resolution is the result of one fetch: the files to write, endpoints file first.
@@ -83,14 +89,20 @@ func (a *agent) configure() error {
 	for _, w := range warnings {
 		a.log.Info("vault configuration warning", "warning", a.redact.text(w))
 	}
-	a.log.Info("vault configuration", "config", cfg.Redacted(), "section_present", present)
-	if err := cfg.Validate(needsTransit(a.refs)); err != nil {
+	if err := a.applyAuth(&cfg); err != nil {
+		return err
+	}
+	a.log.Info("vault configuration", "config", cfg.Redacted(), "section_present", present,
+		"auth_method", a.authMethod())
+	validate := cfg.Validate
+	if a.o.Auth.kubernetes() {
+		validate = cfg.ValidateWithoutToken
+	}
+	if err := validate(needsTransit(a.refs)); err != nil {
 		return fmt.Errorf("the Vault configuration is not usable: %w", err)
 	}
 
-	caCert, _ := a.o.LookupEnv(envCACert)
-	caPath, _ := a.o.LookupEnv(envCAPath)
-	client, err := vault.New(cfg, vault.WithTLS(vault.TLS{CACert: caCert, CAPath: caPath}))
+	client, err := vault.New(cfg, vault.WithTLS(a.tlsFromEnv()))
 	if err != nil {
 		return err
 	}

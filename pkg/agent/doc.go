@@ -5,7 +5,9 @@
 // leaves a one-line cause in the termination message. In agent mode it does the same
 // and then stays up: it keeps the token alive on Rasa's renewal schedule, re-reads the
 // secret on an interval, rewrites the file only when the result changes, and reports
-// its state through Health.
+// its state through Health, which ServeHealth exposes on loopback for Probe (the
+// sidecar's exec probe). With Kubernetes auth it logs in again whenever its token can
+// no longer be renewed.
 //
 // No value read from Vault, no token and no endpoints.yml content ever reaches a log
 // line, an error or the termination message.

@@ -123,6 +123,17 @@ type fakeVault struct {
 	failReads   int // this many first KV reads answer 503
 	renewals    int
 	reads       int
+	// renewTTLs, when set, are the TTLs of the next renewals, one each; once they are
+	// used up, renewals answer renewAfter (0 means 200 with ttl).
+	renewTTLs  []int
+	renewAfter int
+	// loginTTL is the TTL a Kubernetes login grants; logins counts them and loginJWT
+	// is the service-account token the last one carried.
+	loginTTL int
+	logins   int
+	loginJWT string
+	// onRenew and onLogin, when set, run as a renewal or login arrives.
+	onRenew, onLogin func()
 }
 
 func newFakeVault(t *testing.T, fields map[string]any) *fakeVault {
@@ -154,6 +165,10 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(body)
 	}
 	denied := map[string]any{"errors": []string{"permission denied"}}
+	if r.Method == http.MethodPut && r.URL.Path == "/v1/auth/kubernetes/login" {
+		f.login(r, reply)
+		return
+	}
 	if r.Header.Get("X-Vault-Token") != f.token {
 		reply(http.StatusForbidden, denied)
 		return
@@ -175,12 +190,16 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 			"ttl": f.ttl, "creation_ttl": f.ttl, "renewable": f.renewable}})
 	case r.Method == http.MethodPut && r.URL.Path == "/v1/auth/token/renew-self":
 		f.renewals++
-		if f.renewStatus != 0 {
-			reply(f.renewStatus, denied)
+		if f.onRenew != nil {
+			f.onRenew()
+		}
+		ttl, status := f.nextRenewal()
+		if status != 0 {
+			reply(status, denied)
 			return
 		}
 		reply(http.StatusOK, map[string]any{"auth": map[string]any{
-			"lease_duration": f.ttl, "renewable": f.renewable}})
+			"lease_duration": ttl, "renewable": f.renewable}})
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/v1/transit/decrypt/"):
 		var body struct{ Ciphertext string }
 		_ = json.NewDecoder(r.Body).Decode(&body)

@@ -187,8 +187,9 @@ func TestRealVaultAgentNoticesARevokedToken(t *testing.T) {
 	}
 
 	st := o.Health.Status()
-	if st.Healthy || !strings.Contains(st.Reason, "permission denied") {
-		t.Errorf("Health = %+v, want unhealthy after the token was revoked", st)
+	if st.Healthy || !strings.Contains(st.Reason, "permission denied") ||
+		!strings.Contains(st.Reason, "vault token expired") {
+		t.Errorf("Health = %+v, want unhealthy with the token expired", st)
 	}
 	if !strings.Contains(readFile(t, filepath.Join(o.OutputDir, "endpoints.yml")),
 		plantedPassword) {

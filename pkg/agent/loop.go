@@ -2,7 +2,10 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vault"
 )
 
 // lookupRetryLater is when a token lookup that found Vault unreachable is tried again.
@@ -13,8 +16,14 @@ const lookupRetryLater = 30 * time.Second
 type tokenState struct {
 	lookupAt time.Time
 	renewAt  time.Time
+	loginAt  time.Time
 	expiry   time.Time
 	dead     bool
+	// creationTTL is the TTL the token started with; a renewal granting less than it
+	// (and no more than RenewMargin) means the token is capped by its maximum TTL.
+	creationTTL time.Duration
+	// loginFailures counts failed logins since the last success, for the backoff.
+	loginFailures int
 }
 
 // loop is agent mode after the first resolution: renew the token when due, watch for
@@ -33,7 +42,8 @@ func (a *agent) loop(ctx context.Context) error {
 			return nil
 		}
 		now := clock.Now()
-		wait := earliest(refreshAt, tok.lookupAt, tok.renewAt, tok.liveExpiry()).Sub(now)
+		wait := earliest(refreshAt, tok.lookupAt, tok.renewAt, tok.loginAt,
+			tok.liveExpiry()).Sub(now)
 		if wait > 0 {
 			select {
 			case <-ctx.Done():
@@ -54,9 +64,17 @@ func (a *agent) loop(ctx context.Context) error {
 			a.tokenExpired(&tok, "the token reached its expiry without a successful renewal",
 				nil)
 		}
-		if due(refreshAt, now) {
-			a.refresh(ctx)
+		if due(tok.loginAt, clock.Now()) && ctx.Err() == nil && a.relogin(ctx, &tok) {
 			refreshAt = clock.Now().Add(a.o.RefreshInterval)
+		}
+		if due(refreshAt, now) {
+			err := a.refresh(ctx)
+			refreshAt = clock.Now().Add(a.o.RefreshInterval)
+			if errors.Is(err, vault.ErrPermissionDenied) && !tok.dead && a.client != nil {
+				// Revoked or expired early? A lookup tells, and leads to a new login
+				// where the auth method allows one.
+				tok.lookupAt = clock.Now()
+			}
 		}
 	}
 }
@@ -87,33 +105,34 @@ func earliest(first time.Time, rest ...time.Time) time.Time {
 
 // refresh re-reads the secret and rewrites the files that changed. A failure keeps
 // the files as they are; Vault refusing (not merely being unreachable) marks the agent
-// unhealthy until a later refresh succeeds.
-func (a *agent) refresh(ctx context.Context) {
+// unhealthy until a later refresh succeeds. It returns the (redacted) failure.
+func (a *agent) refresh(ctx context.Context) error {
 	start := a.o.Clock.Now()
 	res, err := a.fetch(ctx, a.log.V(1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		red := a.redact.err(err)
 		a.log.Error(red, "refreshing the secrets failed; keeping the current files")
 		if !isTransient(err) {
 			a.o.Health.fetchFailed("refreshing the secrets failed: " + red.Error())
 		}
-		return
+		return red
 	}
 	written, err := a.write(res, a.log.V(1))
 	if err != nil {
 		red := a.redact.err(err)
 		a.log.Error(red, "writing the refreshed files failed; keeping the current files")
 		a.o.Health.fetchFailed("writing the refreshed files failed: " + red.Error())
-		return
+		return red
 	}
 	a.o.Health.fetched(a.o.Clock.Now())
 	if len(written) > 0 {
 		a.log.Info("secrets changed; files rewritten", "written", written,
 			"duration_ms", a.msSince(start))
-		return
+		return nil
 	}
 	a.log.V(1).Info("secrets unchanged", "duration_ms", a.msSince(start))
+	return nil
 }

@@ -59,6 +59,13 @@ type Options struct {
 	// Health receives the agent's state for a probe to read; Run uses a private one
 	// when nil.
 	Health *Health
+	// Auth says how the agent obtains its Vault token; token auth from the merged
+	// configuration when zero.
+	Auth Auth
+	// RevokeOnExit revokes the agent's token when Run ends: in agent mode always, in
+	// init mode only a token the agent logged in for (a token given to the pod is
+	// still needed by the renewal agent).
+	RevokeOnExit bool
 }
 
 // withDefaults fills in defaults and checks the paths.
@@ -87,7 +94,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Health == nil {
 		o.Health = NewHealth()
 	}
-	return o, o.checkPaths()
+	return o, errors.Join(o.checkPaths(), o.Auth.check())
 }
 
 // checkPaths rejects paths that would read or write outside the two directories.

@@ -49,9 +49,25 @@ func Run(ctx context.Context, opts Options) error {
 	a.log.Info("endpoints file resolved", "path", o.outputPath(), "references", len(a.refs),
 		"duration_ms", a.msSince(start))
 	if o.Once {
+		if o.Auth.kubernetes() {
+			a.revokeOnExit()
+		}
 		return nil
 	}
-	return a.loop(ctx)
+	err := a.loop(ctx)
+	a.revokeOnExit()
+	return err
+}
+
+// loginAndFetch logs in first when the auth method needs it and has not yet.
+func (a *agent) loginAndFetch(ctx context.Context) (resolution, error) {
+	if a.client != nil && a.o.Auth.kubernetes() && !a.loggedIn {
+		if err := a.login(ctx); err != nil {
+			return resolution{}, err
+		}
+		a.loggedIn = true
+	}
+	return a.fetch(ctx, a.log)
 }
 
 // initialResolve fetches and writes once, retrying while Vault is unreachable until
@@ -64,7 +80,7 @@ func (a *agent) initialResolve(parent context.Context) error {
 	policy := initRetry()
 
 	for failures := 0; ; {
-		res, err := a.fetch(ctx, a.log)
+		res, err := a.loginAndFetch(ctx)
 		if err == nil {
 			if _, err := a.write(res, a.log); err != nil {
 				return err

@@ -11,8 +11,20 @@ import (
 // isTransient reports an error worth trying again later: Vault unreachable.
 func isTransient(err error) bool { return vault.IsRetryable(err) }
 
-// lookupToken learns the token's TTL and schedules its renewal: renewable expiring
-// tokens renew on Rasa's schedule, others are only watched for expiry.
+// schedule records a token's lifetime as of now: renewable expiring tokens get a
+// renewal on Rasa's schedule, others are only watched for expiry.
+func (t *tokenState) schedule(now time.Time, info vault.TokenInfo) {
+	t.renewAt, t.expiry = time.Time{}, time.Time{}
+	t.creationTTL = info.CreationTTL
+	if info.TTL > 0 {
+		t.expiry = now.Add(info.TTL)
+	}
+	if info.NeedsRenewal() {
+		t.renewAt = now.Add(vault.RenewDelay(info.TTL))
+	}
+}
+
+// lookupToken learns the token's TTL and schedules its renewal.
 func (a *agent) lookupToken(ctx context.Context, tok *tokenState) {
 	tok.lookupAt = time.Time{}
 	info, err := a.client.LookupSelf(ctx)
@@ -30,15 +42,12 @@ func (a *agent) lookupToken(ctx context.Context, tok *tokenState) {
 		return
 	}
 
-	now := a.o.Clock.Now()
+	tok.schedule(a.o.Clock.Now(), info)
 	switch {
 	case info.NeedsRenewal():
-		tok.expiry = now.Add(info.TTL)
-		tok.renewAt = now.Add(vault.RenewDelay(info.TTL))
 		a.log.Info("vault token renewal scheduled", "ttl_s", int64(info.TTL.Seconds()),
 			"renew_in_ms", vault.RenewDelay(info.TTL).Milliseconds())
 	case info.TTL > 0:
-		tok.expiry = now.Add(info.TTL)
 		a.log.Info("vault token is not renewable; it will expire",
 			"ttl_s", int64(info.TTL.Seconds()))
 	default:
@@ -83,18 +92,35 @@ func (a *agent) renewToken(ctx context.Context, tok *tokenState) {
 	}
 }
 
-// renewed records a successful renewal and schedules the next from the granted TTL.
+// renewed records a successful renewal and schedules the next from the granted TTL,
+// so a shorter grant simply brings the next renewal closer. A grant capped by the
+// token's maximum TTL (no more than RenewMargin and less than the token started with,
+// or nothing at all) cannot be extended further: Kubernetes auth logs in again at
+// once, token auth keeps renewing until the token dies and then reports it expired.
 func (a *agent) renewed(tok *tokenState, ttl time.Duration) {
 	now := a.o.Clock.Now()
-	if ttl <= 0 {
-		tok.expiry = time.Time{}
+	if ttl <= 0 && tok.expiry.IsZero() {
 		a.log.Info("vault token renewed without expiry; no further renewal needed")
 		a.o.Health.tokenAlive(tok.expiry)
 		return
 	}
-	tok.expiry = now.Add(ttl)
-	tok.renewAt = now.Add(vault.RenewDelay(ttl))
+	capped := ttl <= 0 || (ttl <= vault.RenewMargin && ttl < tok.creationTTL)
+	if ttl > 0 {
+		tok.expiry = now.Add(ttl)
+		tok.renewAt = now.Add(vault.RenewDelay(ttl))
+	}
 	a.o.Health.tokenAlive(tok.expiry)
+	if capped && a.o.Auth.kubernetes() {
+		tok.renewAt, tok.loginAt = time.Time{}, now
+		a.log.Info("vault token reached its maximum TTL; logging in again",
+			"ttl_s", int64(ttl.Seconds()))
+		return
+	}
+	if ttl <= 0 {
+		a.log.Info("vault token reached its maximum TTL; it will expire",
+			"expires_in_ms", tok.expiry.Sub(now).Milliseconds())
+		return
+	}
 	a.log.V(1).Info("vault token renewed", "ttl_s", int64(ttl.Seconds()),
 		"next_renewal_in_ms", vault.RenewDelay(ttl).Milliseconds())
 }
@@ -117,12 +143,17 @@ func (a *agent) renewalExhausted(tok *tokenState, now time.Time, err error) {
 }
 
 // tokenExpired marks the token dead: renewal stops, the files stay as they are, and
-// Health reports the reason. The agent keeps running so the pod's state is visible.
+// Health reports the reason. With Kubernetes auth a login is due at once; with token
+// auth the agent keeps running so the pod's state stays visible.
 func (a *agent) tokenExpired(tok *tokenState, reason string, err error) {
 	tok.dead, tok.renewAt = true, time.Time{}
 	if err == nil {
 		err = errors.New(reason)
 	}
-	a.log.Error(a.redact.err(err), "vault token expired", "reason", reason)
+	a.log.Error(a.redact.err(err), "vault token expired", "reason", reason,
+		"method", a.authMethod())
 	a.o.Health.tokenDead("vault token expired: " + reason)
+	if a.o.Auth.kubernetes() && tok.loginAt.IsZero() {
+		tok.loginAt = a.o.Clock.Now()
+	}
 }

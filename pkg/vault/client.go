@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -19,21 +20,36 @@ import (
 // the init container's own deadline (a minute by default) still sees several tries.
 const DefaultTimeout = 10 * time.Second
 
-// Client talks to one Vault server with one token (and namespace, when set). It is
+// Client talks to one Vault server with one token at a time (and namespace, when
+// set). The token is the one given to New or the last one a login returned. It is
 // safe for concurrent use.
 type Client struct {
-	api   *vaultapi.Client
-	addr  string
-	token string
+	api       *vaultapi.Client
+	addr      string
+	namespace string
+
+	mu      sync.RWMutex
+	token   string
+	secrets []string // earlier tokens and login credentials, blanked by redact too
 }
 
-// TLS names the CA material used to verify the Vault server's certificate. Rasa's
-// client (hvac) honours VAULT_CACERT and VAULT_CAPATH, so the agent passes those here.
+// TLS is the client side of TLS to Vault, under the names Vault's own CLI reads from
+// the environment: the CA that signed the server's certificate (VAULT_CACERT,
+// VAULT_CAPATH; Rasa's client honours both), a client certificate for Vault's cert
+// auth or mutual TLS (VAULT_CLIENT_CERT, VAULT_CLIENT_KEY) and the name to verify
+// the server's certificate against (VAULT_TLS_SERVER_NAME).
 type TLS struct {
 	// CACert is a PEM file of CA certificates; it wins over CAPath.
 	CACert string
 	// CAPath is a directory of PEM CA certificates.
 	CAPath string
+	// ClientCert and ClientKey are PEM files of a client certificate and its key;
+	// both or neither.
+	ClientCert string
+	ClientKey  string
+	// ServerName is the name the server's certificate must carry, when it differs
+	// from the host of the address (e.g. Vault reached through an IP or a tunnel).
+	ServerName string
 }
 
 // Option adjusts a Client built by New.
@@ -92,10 +108,8 @@ func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
 		if s.httpClient != nil {
 			return nil, fmt.Errorf("vault.New: WithTLS and WithHTTPClient cannot be combined")
 		}
-		tlsCfg := &vaultapi.TLSConfig{CACert: s.tls.CACert, CAPath: s.tls.CAPath}
-		if err := apiCfg.ConfigureTLS(tlsCfg); err != nil {
-			return nil, fmt.Errorf("loading the Vault CA certificates "+
-				"(VAULT_CACERT/VAULT_CAPATH): %w", err)
+		if err := configureTLS(apiCfg, s.tls); err != nil {
+			return nil, err
 		}
 	}
 
@@ -109,7 +123,7 @@ func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
 	} else {
 		client.ClearNamespace()
 	}
-	return &Client{api: client, addr: addr, token: cfg.Token}, nil
+	return &Client{api: client, addr: addr, namespace: cfg.Namespace, token: cfg.Token}, nil
 }
 
 // Address returns the Vault base URL the client talks to.
@@ -157,4 +171,53 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return u.Redacted()
+}
+
+// configureTLS applies t to apiCfg, after checking the pairs that only work together.
+func configureTLS(apiCfg *vaultapi.Config, t TLS) error {
+	if (t.ClientCert == "") != (t.ClientKey == "") {
+		return fmt.Errorf("a Vault client certificate needs both files: set VAULT_CLIENT_CERT " +
+			"and VAULT_CLIENT_KEY, or neither")
+	}
+	tlsCfg := &vaultapi.TLSConfig{
+		CACert:        t.CACert,
+		CAPath:        t.CAPath,
+		ClientCert:    t.ClientCert,
+		ClientKey:     t.ClientKey,
+		TLSServerName: t.ServerName,
+	}
+	if err := apiCfg.ConfigureTLS(tlsCfg); err != nil {
+		return fmt.Errorf("loading the Vault TLS files (VAULT_CACERT, VAULT_CAPATH, "+
+			"VAULT_CLIENT_CERT, VAULT_CLIENT_KEY): %w", err)
+	}
+	return nil
+}
+
+// currentToken returns the token requests are sent with.
+func (c *Client) currentToken() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.token
+}
+
+// useToken makes token the one every later request carries; the previous one stays
+// on the redaction list, since errors about it may still be in flight.
+func (c *Client) useToken(token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && c.token != token {
+		c.secrets = append(c.secrets, c.token)
+	}
+	c.token = token
+	c.api.SetToken(token)
+}
+
+// addSecret puts a credential (e.g. a service-account JWT) on the redaction list.
+func (c *Client) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.secrets = append(c.secrets, s)
 }

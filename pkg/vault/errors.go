@@ -150,11 +150,16 @@ func isTransport(err error) bool {
 		errors.As(err, &urlErr) || errors.As(err, &opErr)
 }
 
-// redact removes the client's token from text that came from elsewhere, as a second
-// line of defence: neither vault/api nor Vault is known to echo it.
+// redact removes the client's tokens and login credentials from text that came from
+// elsewhere, as a second line of defence: neither vault/api nor Vault is known to echo
+// them.
 func (c *Client) redact(text string) string {
-	if c.token == "" {
-		return text
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, s := range append([]string{c.token}, c.secrets...) {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "<redacted>")
+		}
 	}
-	return strings.ReplaceAll(text, c.token, "<redacted>")
+	return text
 }

@@ -116,3 +116,13 @@ func seconds(data map[string]any, field string) (time.Duration, error) {
 		return 0, fmt.Errorf("field %s has unexpected type %T", field, v)
 	}
 }
+
+// RevokeSelf revokes the client's own token (PUT /v1/auth/token/revoke-self), so a
+// stopped pod leaves no live token behind.
+func (c *Client) RevokeSelf(ctx context.Context) error {
+	const path = "auth/token/revoke-self"
+	if err := c.api.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
+		return c.classify("revoking the token at", path, err, tokenHints)
+	}
+	return nil
+}
