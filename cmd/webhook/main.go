@@ -16,6 +16,7 @@ const usage = `usage: webhook <command> [flags]
 commands:
   serve     run the mutating admission webhook
   agent     resolve endpoints.yml from Vault (--once: init container; else renewal agent)
+  inject    preview offline: webhook inject -f pod.yaml --configmap cm.yaml
   agent probe  exit 0 when the running agent is healthy (the sidecar's exec probe)
   version   print the version
 
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServe(ctx, args[1:], stderr)
 	case "agent":
 		return runAgent(ctx, args[1:], stderr)
+	case "inject":
+		return runInject(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

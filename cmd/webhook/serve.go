@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -26,7 +27,9 @@ import (
 
 type serveFlags struct {
 	listen, certDir, kubeconfig, health, image, logLevel string
+	nativeSidecars, ownNamespace                         string
 	port                                                 int
+	configMapCache                                       bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -44,11 +47,23 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.image, "agent-image", inject.DefaultImage,
 		"image of the injected init container and renewal agent (this binary's image)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info or error")
+	fs.StringVar(&f.nativeSidecars, "native-sidecars", "auto", "run the renewal agent as "+
+		"a native sidecar: auto (if the apiserver is 1.29 or newer), true or false")
+	fs.StringVar(&f.ownNamespace, "own-namespace", os.Getenv("POD_NAMESPACE"),
+		"the webhook's own namespace, whose pods are never touched (default $POD_NAMESPACE)")
+	fs.BoolVar(&f.configMapCache, "configmap-cache", true, "keep recently read "+
+		"endpoints.yml keys for 30s and rate-limit ConfigMap GETs (false: one GET per review)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	switch f.nativeSidecars {
+	case "auto", "true", "false":
+	default:
+		return f, fmt.Errorf("--native-sidecars: %q is not auto, true or false",
+			f.nativeSidecars)
 	}
 	return f, nil
 }
@@ -78,7 +93,8 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
 		cfg, err := rest.InClusterConfig()
 		if err != nil {
-			return nil, fmt.Errorf("in-cluster config (pass --kubeconfig outside a cluster): %w", err)
+			return nil, fmt.Errorf("in-cluster config (pass --kubeconfig outside a "+
+				"cluster): %w", err)
 		}
 		return cfg, nil
 	}
@@ -92,12 +108,25 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	opts := inject.DefaultOptions()
 	opts.Image = f.image
+	if f.ownNamespace != "" {
+		opts.ExcludedNamespaces = append(opts.ExcludedNamespaces, f.ownNamespace)
+	}
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("injection options: %w", err)
 	}
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err
+	}
+	native, serverVersion, err := nativeSidecars(f.nativeSidecars, cfg)
+	if err != nil {
+		return err
+	}
+	opts.SidecarAsContainer = !native
+	if !native {
+		log.Info("renewal agent runs as a regular container: the apiserver has no native "+
+			"sidecars, so Jobs with injected pods will not complete", "serverVersion",
+			serverVersion)
 	}
 	// A direct client: each review GETs one ConfigMap in the pod's namespace.
 	reader, err := client.New(cfg, client.Options{})
@@ -108,15 +137,20 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{
 		Host: f.listen, Port: f.port, CertDir: f.certDir,
 	})
-	webhook.Register(srv, &webhook.Handler{Reader: reader, Options: opts, Logger: log})
+	handler := &webhook.Handler{Reader: reader, Options: opts, Logger: log}
+	if f.configMapCache {
+		handler.Cache = webhook.NewConfigMapCache()
+	}
+	webhook.Register(srv, handler)
 
 	log.Info("starting webhook", "version", version.Version, "commit", version.Commit,
 		"address", fmt.Sprintf("%s:%d", f.listen, f.port), "path", webhook.Path,
-		"agentImage", opts.Image)
+		"agentImage", opts.Image, "nativeSidecars", native,
+		"excludedNamespaces", opts.ExcludedNamespaces, "configMapCache", f.configMapCache)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Start(ctx) }()
-	health := healthServer(f.health, srv)
+	health := healthServer(ctx, f.health, srv)
 	go func() {
 		if err := health.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("health server: %w", err)
@@ -136,14 +170,19 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 }
 
 // healthServer serves liveness, readiness (true only once the TLS server answers with
-// a loaded certificate) and Prometheus metrics.
-func healthServer(addr string, srv ctrlwebhook.Server) *http.Server {
+// a loaded certificate, and false again once shutdown begins, so the Service stops
+// sending reviews while in-flight ones finish) and Prometheus metrics.
+func healthServer(ctx context.Context, addr string, srv ctrlwebhook.Server) *http.Server {
 	started := srv.StartedChecker()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if ctx.Err() != nil {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		if err := started(r); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return

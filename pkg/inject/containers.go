@@ -23,21 +23,31 @@ const (
 	AgentBinary = "/webhook"
 )
 
-// agentContainers returns the init container and the renewal agent, in that order.
+// agentContainers returns the init container and, unless settings turn it off, the
+// renewal agent, in that order.
 func agentContainers(
-	target Target, assistant *corev1.Container, env []corev1.EnvVar, opts Options,
+	target Target, assistant *corev1.Container, env []corev1.EnvVar, settings Settings,
+	opts Options,
 ) []corev1.Container {
-	initContainer := agentContainer(InitContainerName, target, assistant, env, opts, true)
-	agent := agentContainer(AgentContainerName, target, assistant, env, opts, false)
-	agent.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
-	return []corev1.Container{initContainer, agent}
+	out := []corev1.Container{
+		agentContainer(InitContainerName, target, assistant, env, settings, true),
+	}
+	if !settings.Sidecar {
+		return out
+	}
+	agent := agentContainer(AgentContainerName, target, assistant, env, settings, false)
+	agent.ReadinessProbe = agentReadinessProbe()
+	if !opts.SidecarAsContainer {
+		agent.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+	}
+	return append(out, agent)
 }
 
 // agentContainer builds one injected container; once makes it exit after the first
 // successful write.
 func agentContainer(
 	name string, target Target, assistant *corev1.Container, env []corev1.EnvVar,
-	opts Options, once bool,
+	settings Settings, once bool,
 ) corev1.Container {
 	command := []string{AgentBinary, "agent"}
 	if once {
@@ -55,29 +65,58 @@ func agentContainer(
 		// The assistant's whole directory is replaced, so its other files must follow.
 		command = append(command, "--copy-others")
 	}
+	command = append(command, authFlags(settings)...)
+	if !once && settings.RefreshInterval > 0 {
+		command = append(command, "--refresh-interval="+settings.RefreshInterval.String())
+	}
 
-	agentEnv := make([]corev1.EnvVar, len(env))
+	agentEnv := make([]corev1.EnvVar, len(env), len(env)+1)
 	for i := range env {
 		env[i].DeepCopyInto(&agentEnv[i])
+	}
+	if settings.TokenSecret != nil {
+		agentEnv = append(agentEnv, corev1.EnvVar{Name: envVaultToken,
+			ValueFrom: &corev1.EnvVarSource{SecretKeyRef: settings.TokenSecret.DeepCopy()}})
 	}
 	if len(agentEnv) == 0 {
 		agentEnv = nil
 	}
 
+	mounts := []corev1.VolumeMount{
+		{Name: target.VolumeName, MountPath: SourceDir, ReadOnly: true},
+		{Name: SecretsVolumeName, MountPath: OutputDir},
+	}
+	if settings.AuthMethod == AuthKubernetes {
+		mounts = append(mounts, corev1.VolumeMount{
+			Name: TokenVolumeName, MountPath: TokenDir, ReadOnly: true})
+	}
+
 	return corev1.Container{
-		Name:            name,
-		Image:           opts.Image,
-		ImagePullPolicy: opts.ImagePullPolicy,
-		Command:         command,
-		Env:             agentEnv,
-		Resources:       *opts.Resources.DeepCopy(),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: target.VolumeName, MountPath: SourceDir, ReadOnly: true},
-			{Name: SecretsVolumeName, MountPath: OutputDir},
-		},
+		Name:                     name,
+		Image:                    settings.Image,
+		ImagePullPolicy:          settings.ImagePullPolicy,
+		Command:                  command,
+		Env:                      agentEnv,
+		Resources:                *settings.Resources.DeepCopy(),
+		VolumeMounts:             mounts,
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		SecurityContext:          restrictedSecurityContext(assistant),
+	}
+}
+
+// agentReadinessProbe asks the renewal agent, through its own binary (the image has no
+// shell), whether its token is alive and Vault still answers: an expired token makes
+// the pod unready instead of silently serving credentials that no longer rotate. No
+// startup probe: the init container has already written the file the assistant needs.
+func agentReadinessProbe() *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{
+			Command: []string{AgentBinary, "agent", "probe", "--check=ready"},
+		}},
+		// The probe itself answers in milliseconds; two seconds cover a slow exec.
+		TimeoutSeconds: 2,
+		PeriodSeconds:  10,
 	}
 }
 

@@ -30,8 +30,10 @@ type Decision struct {
 
 // Decide is the first step: it reads the pod's annotations and namespace only. The
 // namespace is passed explicitly because an admission request carries it even when the
-// pod object does not. An invalid AnnotationInject is a *Denial, unless the namespace
-// is excluded or the pod is already injected: those are never touched at all.
+// pod object does not. An invalid AnnotationInject is a *Denial listing every annotation
+// problem, unless the namespace is excluded or the pod is already injected: those are
+// never touched at all. The settings annotations of an opted-in pod are checked by
+// Plan and Mutate, together with the problems found there.
 func Decide(pod *corev1.Pod, namespace string, opts Options) (Decision, error) {
 	if opts.excluded(namespace) {
 		return Decision{Reason: ReasonExcludedNamespace}, nil
@@ -45,12 +47,16 @@ func Decide(pod *corev1.Pod, namespace string, opts Options) (Decision, error) {
 		return Decision{Reason: ReasonNotOptedIn}, nil
 	}
 
-	requested, err := injectRequested(pod)
-	if err != nil {
-		return Decision{}, fmt.Errorf("reading pod annotations: %w", err)
-	}
-	if !requested {
+	switch pod.Annotations[AnnotationInject] {
+	case "false":
 		return Decision{Reason: ReasonOptedOut}, nil
+	case "true":
+		return Decision{Inject: true, Reason: ReasonOptedIn}, nil
+	}
+
+	// A bad opt-in value: report it with every other annotation problem.
+	if _, err := ReadSettings(pod, opts); err != nil {
+		return Decision{}, fmt.Errorf("reading pod annotations: %w", err)
 	}
 
 	return Decision{Inject: true, Reason: ReasonOptedIn}, nil

@@ -12,6 +12,10 @@
 //     with a memory-backed volume, an init container that writes the resolved file, a
 //     renewal agent running as a native sidecar, and the assistant's mount redirected.
 //
+// Plan runs the first two steps and lists the annotation problems with the layout's.
+// The per-pod settings (auth, token Secret, sidecar, refresh interval, resources,
+// image) come from the annotations listed in Annotations, read by ReadSettings.
+//
 // A pod that is wrong is answered with a *Denial listing every problem found, each
 // naming the field and the fix; any other error means this package was misused.
 package inject

@@ -28,15 +28,28 @@ type envSplit struct {
 	agent []corev1.EnvVar
 	// moved names the variables taken away from the assistant, without repeats.
 	moved []string
+	// shared names the secrets manager variables the assistant keeps as well, because
+	// endpoints.yml expands them outside secrets_manager.
+	shared []string
 }
 
-// splitEnv divides env. The EnvVar objects are copied as they are: a value or a
-// valueFrom is never looked at, let alone resolved.
-func splitEnv(env []corev1.EnvVar, usedBySecretsManager map[string]bool) envSplit {
-	var split envSplit
+// splitEnv divides env. A secrets manager variable that endpoints.yml expands outside
+// secrets_manager (usedElsewhere) goes to the agent and stays on the assistant too,
+// because Rasa expands it when it loads the resolved file. The EnvVar objects are
+// copied as they are: a value or a valueFrom is never looked at, let alone resolved.
+func splitEnv(env []corev1.EnvVar, usedBySecretsManager, usedElsewhere map[string]bool) (
+	split envSplit,
+) {
 	seen := map[string]bool{}
 	for _, e := range env {
 		switch {
+		case isVaultEnv(e.Name) && usedElsewhere[e.Name]:
+			split.agent = append(split.agent, *e.DeepCopy())
+			split.kept = append(split.kept, e)
+			if !seen[e.Name] {
+				seen[e.Name] = true
+				split.shared = append(split.shared, e.Name)
+			}
 		case isVaultEnv(e.Name):
 			split.agent = append(split.agent, *e.DeepCopy())
 			if !seen[e.Name] {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -83,22 +85,19 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// runSteps mirrors the admission handler, with cm standing in for the API.
+// runSteps mirrors the admission handler, with cm standing in for the API; opts are
+// the defaults unless the case's directory name asks for the old-apiserver mode.
 func runSteps(t *testing.T, pod *corev1.Pod, cm *corev1.ConfigMap) goldenResult {
 	t.Helper()
 	opts := DefaultOptions()
+	opts.SidecarAsContainer = strings.HasPrefix(path.Base(t.Name()), "old-apiserver-")
 
-	decision, err := Decide(pod, pod.Namespace, opts)
+	decision, target, err := Plan(pod, pod.Namespace, opts)
 	if err != nil {
-		return denialResult(t, "", err)
+		return denialResult(t, decision.Reason, err)
 	}
 	if !decision.Inject {
 		return goldenResult{Decision: decision.Reason}
-	}
-
-	target, err := Locate(pod)
-	if err != nil {
-		return denialResult(t, decision.Reason, err)
 	}
 	if cm == nil || cm.Name != target.ConfigMapName {
 		t.Fatalf("input.yaml lacks ConfigMap %q that Locate asks for", target.ConfigMapName)

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // bufioReader wraps data for the YAML document reader.
@@ -30,4 +33,14 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// defaultSettings are the settings of a pod without settings annotations.
+func defaultSettings(t testing.TB) Settings {
+	t.Helper()
+	s, err := ReadSettings(&corev1.Pod{}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

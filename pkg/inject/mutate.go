@@ -10,12 +10,14 @@ import (
 )
 
 // Mutate is the last step: it checks endpoints.yml in cm, the ConfigMap named by target,
-// and returns a changed deep copy of pod plus admission warnings. pod is not modified.
+// and the settings annotations, and returns a changed deep copy of pod plus admission
+// warnings. pod is not modified.
 //
 // The copy gains the SecretsVolumeName tmpfs, InitContainerName and AgentContainerName
-// at the front of initContainers (the agent as a native sidecar), and AnnotationStatus.
-// The assistant loses its SECRET_MANAGER and VAULT_* variables to the injected
-// containers, and its endpoints.yml mount now reads from the tmpfs.
+// at the front of initContainers (the agent as a native sidecar, or a regular container
+// with Options.SidecarAsContainer, or none with agent-sidecar "false"), and
+// AnnotationStatus. The assistant loses its SECRET_MANAGER and VAULT_* variables to the
+// injected containers, and its endpoints.yml mount now reads from the tmpfs.
 //
 // A pod or ConfigMap that cannot work is a *Denial listing every problem; a target that
 // does not match pod, or invalid opts, is an ordinary error because the caller erred.
@@ -28,29 +30,46 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 	if err := checkTarget(pod, cm, target); err != nil {
 		return nil, nil, fmt.Errorf("target does not match the pod: %w", err)
 	}
-	if problems := nameClashes(pod); len(problems) > 0 {
-		return nil, nil, deny(problems...)
+
+	var problems []string
+	settings, err := ReadSettings(pod, opts)
+	if d, ok := IsDenial(err); ok {
+		problems = append(problems, d.Problems...)
 	}
+	problems = append(problems, nameClashes(pod)...)
 
 	namespace := cm.Namespace
 	if namespace == "" {
 		namespace = pod.Namespace
 	}
 	source, err := readEndpoints(cm, namespace, target)
-	if err != nil {
-		return nil, nil, err
+	if d, ok := IsDenial(err); ok {
+		return nil, nil, deny(append(problems, d.Problems...)...)
 	}
 
 	assistant := &pod.Spec.Containers[target.ContainerIndex]
-	review := reviewSecretsManager(source, assistant)
-	if problems := endpointsProblems(source, review); len(problems) > 0 {
+	review := reviewSecretsManager(source, assistant, settings)
+	problems = append(problems, endpointsProblems(source, review)...)
+	problems = append(problems, tokenSecretClash(assistant, settings)...)
+	if len(problems) > 0 {
 		return nil, nil, deny(problems...)
 	}
 
-	split := splitEnv(assistant.Env, review.usedEnv)
+	usedElsewhere := map[string]bool{}
+	for _, use := range envUsesOutsideSecretsManager(source.data) {
+		usedElsewhere[use.name] = true
+	}
+	split := splitEnv(assistant.Env, review.usedEnv, usedElsewhere)
+	tlsMounts, tlsProblems, tlsWarnings := tlsFiles(assistant, split.agent, target)
+	if len(tlsProblems) > 0 {
+		return nil, nil, deny(tlsProblems...)
+	}
 	warnings := append(review.warnings, movedEnvWarnings(source, assistant, split)...)
+	warnings = append(warnings, sidecarWarnings(pod, settings, opts)...)
+	warnings = append(warnings, tlsWarnings...)
+	warnings = append(warnings, readabilityWarning(pod, assistant)...)
 
-	return apply(pod, target, split, opts), warnings, nil
+	return apply(pod, target, split, settings, opts, tlsMounts), warnings, nil
 }
 
 // endpointsProblems lists, in one go, everything that stops endpoints.yml from being
@@ -71,11 +90,35 @@ func endpointsProblems(source endpointsSource, review secretsManagerReview) []st
 	return append(problems, review.problems...)
 }
 
+// tokenSecretClash reports a token given twice: by AnnotationTokenSecret and by the
+// assistant's own VAULT_TOKEN, which would both reach the injected containers.
+func tokenSecretClash(assistant *corev1.Container, settings Settings) []string {
+	if settings.TokenSecret == nil {
+		return nil
+	}
+	for _, e := range assistant.Env {
+		if e.Name == envVaultToken {
+			return []string{fmt.Sprintf("annotation %s: container %q sets %s too, so the "+
+				"token would come from two places: remove the annotation or the variable",
+				AnnotationTokenSecret, assistant.Name, envVaultToken)}
+		}
+	}
+	return nil
+}
+
 // apply makes the changed copy; every check has passed by now.
-func apply(pod *corev1.Pod, target Target, split envSplit, opts Options) *corev1.Pod {
+func apply(
+	pod *corev1.Pod, target Target, split envSplit, settings Settings, opts Options,
+	extraMounts []corev1.VolumeMount,
+) *corev1.Pod {
 	out := pod.DeepCopy()
 	assistant := &out.Spec.Containers[target.ContainerIndex]
-	injected := agentContainers(target, assistant, split.agent, opts)
+	injected := agentContainers(target, assistant, split.agent, settings, opts)
+	for i := range injected {
+		for _, m := range extraMounts {
+			injected[i].VolumeMounts = append(injected[i].VolumeMounts, *m.DeepCopy())
+		}
+	}
 
 	assistant.Env = split.kept
 	mount := &assistant.VolumeMounts[target.MountIndex]
@@ -85,6 +128,13 @@ func apply(pod *corev1.Pod, target Target, split envSplit, opts Options) *corev1
 	}
 
 	out.Spec.Volumes = append(out.Spec.Volumes, secretsVolume(opts))
+	if settings.AuthMethod == AuthKubernetes {
+		out.Spec.Volumes = append(out.Spec.Volumes, tokenVolume())
+	}
+	if opts.SidecarAsContainer && len(injected) > 1 {
+		out.Spec.Containers = append(out.Spec.Containers, injected[1:]...)
+		injected = injected[:1]
+	}
 	out.Spec.InitContainers = append(injected, out.Spec.InitContainers...)
 	if out.Annotations == nil {
 		out.Annotations = map[string]string{}
@@ -129,9 +179,11 @@ func checkTarget(pod *corev1.Pod, cm *corev1.ConfigMap, target Target) error {
 // nameClashes lists the injected names the pod uses already.
 func nameClashes(pod *corev1.Pod) []string {
 	var problems []string
-	if findVolume(pod, SecretsVolumeName) != nil {
-		problems = append(problems, fmt.Sprintf("spec.volumes: the name %q is reserved for "+
-			"the webhook: rename the pod's volume", SecretsVolumeName))
+	for _, name := range []string{SecretsVolumeName, TokenVolumeName} {
+		if findVolume(pod, name) != nil {
+			problems = append(problems, fmt.Sprintf("spec.volumes: the name %q is reserved "+
+				"for the webhook: rename the pod's volume", name))
+		}
 	}
 
 	taken := map[string]bool{}

@@ -29,6 +29,10 @@ type Options struct {
 	SecretsVolumeSize resource.Quantity
 	// ExcludedNamespaces are never touched, in addition to kube-system.
 	ExcludedNamespaces []string
+	// SidecarAsContainer runs the renewal agent as a regular container instead of a
+	// native sidecar, for apiservers older than 1.29; such a pod gets a warning, since
+	// the agent then neither starts before the assistant nor lets a Job complete.
+	SidecarAsContainer bool
 }
 
 // DefaultOptions returns small, non-zero defaults. The agent was measured by other

@@ -23,9 +23,9 @@ type secretsManagerReview struct {
 // reviewSecretsManager checks that a Vault secrets manager is configured, by the
 // secrets_manager section or SECRET_MANAGER on the assistant, and that every variable
 // the section expands will be set. It never reports a value.
-func reviewSecretsManager(source endpointsSource, assistant *corev1.Container) (
-	review secretsManagerReview,
-) {
+func reviewSecretsManager(
+	source endpointsSource, assistant *corev1.Container, settings Settings,
+) (review secretsManagerReview) {
 	review = secretsManagerReview{usedEnv: map[string]bool{}}
 	record := func(name string) (string, bool) {
 		review.usedEnv[name] = true
@@ -45,7 +45,7 @@ func reviewSecretsManager(source endpointsSource, assistant *corev1.Container) (
 		review.warnings = append(review.warnings, literalTokenWarning(source.where))
 	}
 
-	section, _, err := source.doc.SecretsManager(envLookup(assistant))
+	section, _, err := source.doc.SecretsManager(agentEnvLookup(assistant, settings))
 	for _, e := range splitErrors(err) {
 		review.problems = append(review.problems, fmt.Sprintf("%s: %s: %v (looked up in "+
 			"the env of container %q)", source.where, endpoints.FileName, e, assistant.Name))
@@ -64,6 +64,18 @@ func reviewSecretsManager(source endpointsSource, assistant *corev1.Container) (
 	return review
 }
 
+// agentEnvLookup is envLookup for the injected containers: the assistant's env plus
+// VAULT_TOKEN when AnnotationTokenSecret gives it, with a value unknown here.
+func agentEnvLookup(assistant *corev1.Container, settings Settings) func(string) (string, bool) {
+	lookup := envLookup(assistant)
+	return func(name string) (string, bool) {
+		if name == envVaultToken && settings.TokenSecret != nil {
+			return "", true
+		}
+		return lookup(name)
+	}
+}
+
 // literalTokenWarning explains why secrets_manager.token should come from the env.
 func literalTokenWarning(where string) string {
 	return fmt.Sprintf("%s: %s secrets_manager.token is written out in the ConfigMap, "+
@@ -72,13 +84,13 @@ func literalTokenWarning(where string) string {
 		"from a Secret", where, endpoints.FileName)
 }
 
-// movedEnvWarnings warns about variables that leave the assistant although its
-// resolved endpoints.yml still expands them, and about a literal VAULT_TOKEN.
+// movedEnvWarnings warns about secrets manager variables the assistant keeps because
+// its resolved endpoints.yml still expands them, and about a literal VAULT_TOKEN.
 func movedEnvWarnings(source endpointsSource, assistant *corev1.Container, split envSplit) (
 	warnings []string,
 ) {
 	for _, e := range assistant.Env {
-		if e.Name == "VAULT_TOKEN" && e.ValueFrom == nil && e.Value != "" {
+		if e.Name == envVaultToken && e.ValueFrom == nil && e.Value != "" {
 			warnings = append(warnings, fmt.Sprintf("container %q sets VAULT_TOKEN as a "+
 				"literal value, which anyone who can read the pod can read: use "+
 				"valueFrom.secretKeyRef", assistant.Name))
@@ -88,15 +100,18 @@ func movedEnvWarnings(source endpointsSource, assistant *corev1.Container, split
 
 	warned := map[string]bool{}
 	for _, use := range envUsesOutsideSecretsManager(source.data) {
-		if warned[use.name] || !slices.Contains(split.moved, use.name) {
+		if warned[use.name] || !slices.Contains(split.shared, use.name) {
 			continue
 		}
 		warned[use.name] = true
-		warnings = append(warnings, fmt.Sprintf("%s: %s %s expands ${%s}, but %s moves "+
-			"from container %q to the injected containers, so Rasa will find it unset and "+
-			"refuse to start: give that value a variable name outside SECRET_MANAGER and "+
-			"VAULT_*", source.where, endpoints.FileName, use.field, use.name, use.name,
-			assistant.Name))
+		consequence := "the assistant sees a Vault setting it no longer needs"
+		if use.name == EnvSecretManager {
+			consequence = "Rasa will start its own secrets manager and contact Vault"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s: %s %s expands ${%s}, so %s stays on "+
+			"container %q as well as going to the injected containers, and %s: give that "+
+			"value a variable name outside SECRET_MANAGER and VAULT_*", source.where,
+			endpoints.FileName, use.field, use.name, use.name, assistant.Name, consequence))
 	}
 
 	if len(assistant.EnvFrom) > 0 {

@@ -3,7 +3,9 @@
 // and change the pod, and turns the outcome into an admission response.
 //
 // It never calls Vault and never reads a Secret: the only API read is a GET of that
-// ConfigMap, in the pod's own namespace, bounded by a short timeout. Everything else is
-// pure and lives in pkg/inject. A review has no side effects, so dry-run requests are
-// answered exactly like real ones.
+// ConfigMap, in the pod's own namespace, bounded by a short timeout and rate-limited,
+// and skipped when ConfigMapCache holds a recent copy. Everything else is pure and
+// lives in pkg/inject. A review has no side effects, so dry-run requests are answered
+// exactly like real ones. Reviews are counted and timed on controller-runtime's metrics
+// registry, and each gets one log line with its UID, namespace and pod.
 package webhook

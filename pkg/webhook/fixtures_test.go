@@ -77,3 +77,13 @@ func compareGolden(t *testing.T, dir, file string, got []byte) {
 			"the diff); got:\n%s", path, got)
 	}
 }
+
+// mustJSON encodes v or fails the test.
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

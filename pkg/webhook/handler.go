@@ -11,6 +11,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -33,9 +34,12 @@ const reasonNotPodCreate = "not a pod create"
 // Handler is the admission.Handler that injects the Vault agent into opted-in pods.
 type Handler struct {
 	// Reader reads the endpoints ConfigMap, always in the request's namespace. Give it a
-	// direct API reader (the manager's GetAPIReader), not a cache: a cached reader would
-	// watch every ConfigMap of the cluster to answer a few GETs.
+	// direct API reader (the manager's GetAPIReader), not an informer-backed client:
+	// that would watch every ConfigMap of the cluster to answer a few GETs.
 	Reader client.Reader
+	// Cache, when set, keeps recently read endpoints.yml keys and rate-limits the GETs;
+	// see ConfigMapCache.
+	Cache *ConfigMapCache
 	// Options are passed to pkg/inject for every pod.
 	Options inject.Options
 	// Logger receives one line per review; when unset, the logger controller-runtime
@@ -45,23 +49,32 @@ type Handler struct {
 
 var _ admission.Handler = &Handler{}
 
-// review is what one admission review did, for its log line.
+// review is what one admission review did, for its log line and metrics.
 type review struct {
 	outcome string
 	reason  string
 	pod     string
+	// denial is the stage that denied, a denial* constant.
+	denial string
 	// problems counts the problems of a denial; their text stays out of the log.
 	problems int
+	source   string
 	err      error
 }
 
 // Handle reviews one admission request. Non-pod and non-CREATE requests, pods not opted
 // in and pods already injected are allowed untouched; a pod that cannot work is denied
 // with every problem listed; an opted-in pod is never allowed uninjected.
+//
+// The review runs on a context that the server's shutdown does not cancel: an
+// in-flight review finishes (its API read bounded by ConfigMapTimeout) while the
+// server drains, instead of failing the pod's creation.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	resp, r := h.review(ctx, req)
-	h.logReview(ctx, req, r, time.Since(start))
+	resp, r := h.review(context.WithoutCancel(ctx), req)
+	took := time.Since(start)
+	h.logReview(ctx, req, r, took)
+	h.countReview(r, took)
 	return resp
 }
 
@@ -85,28 +98,22 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 	}
 	r.pod = podName(pod, req)
 
-	decision, err := inject.Decide(pod, req.Namespace, h.Options)
+	decision, target, err := inject.Plan(pod, req.Namespace, h.Options)
 	if err != nil {
-		return denied(r, err)
+		stage := denialPodLayout
+		if !decision.Inject {
+			stage = denialAnnotations
+		}
+		return denied(r, stage, err)
 	}
 	if !decision.Inject {
 		r.outcome, r.reason = outcomeAllowed, decision.Reason
 		return admission.Allowed(decision.Reason), r
 	}
 
-	target, err := inject.Locate(pod)
+	mutated, warnings, err := h.mutate(ctx, req.Namespace, pod, target, &r)
 	if err != nil {
-		return denied(r, err)
-	}
-
-	cm, err := h.readConfigMap(ctx, req.Namespace, target)
-	if err != nil {
-		return denied(r, err)
-	}
-
-	mutated, warnings, err := inject.Mutate(pod, cm, target, h.Options)
-	if err != nil {
-		return denied(r, err)
+		return denied(r, denialEndpoints, err)
 	}
 	patched, err := json.Marshal(mutated)
 	if err != nil {
@@ -124,13 +131,42 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 	return resp.WithWarnings(warnings...), r
 }
 
+// mutate looks up the ConfigMap and runs inject.Mutate. A denial based on a cached
+// copy is checked again against a fresh GET, so a just-fixed ConfigMap is not refused.
+func (h *Handler) mutate(
+	ctx context.Context, namespace string, pod *corev1.Pod, target inject.Target, r *review,
+) (*corev1.Pod, []string, error) {
+	cm, source, err := h.lookupConfigMap(ctx, namespace, target, false)
+	r.source = source
+	if err != nil {
+		return nil, nil, err
+	}
+	mutated, warnings, err := inject.Mutate(pod, cm, target, h.Options)
+	if _, deniedByCache := inject.IsDenial(err); !deniedByCache || source != sourceCache {
+		return mutated, warnings, err
+	}
+
+	cm, r.source, err = h.lookupConfigMap(ctx, namespace, target, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inject.Mutate(pod, cm, target, h.Options)
+}
+
 // denied answers a *inject.Denial with 403 and its problems; any other error is ours.
-func denied(r review, err error) (admission.Response, review) {
+// stage is the denial* constant of the step that failed; a missing ConfigMap is told
+// apart by its own.
+func denied(r review, stage string, err error) (admission.Response, review) {
 	d, ok := inject.IsDenial(err)
 	if !ok {
 		return errored(r, http.StatusInternalServerError, err)
 	}
+	var missing *notFound
+	if errors.As(err, &missing) {
+		stage = denialConfigMap
+	}
 	r.outcome, r.reason, r.problems = outcomeDenied, "pod cannot be injected", len(d.Problems)
+	r.denial = stage
 	return admission.Denied(d.Error()), r
 }
 
@@ -150,14 +186,30 @@ func (h *Handler) logReview(
 		log = logf.FromContext(ctx)
 	}
 	log = log.WithValues("uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
-		"operation", req.Operation, "outcome", r.outcome, "reason", r.reason,
-		"problems", r.problems, "duration", took)
+		"operation", req.Operation, "dryRun", ptr.Deref(req.DryRun, false),
+		"outcome", r.outcome, "reason", r.reason, "problems", r.problems,
+		"configMapSource", r.source, "duration", took)
+	if r.denial != "" {
+		log = log.WithValues("deniedAt", r.denial)
+	}
 
 	if r.err != nil {
 		log.Error(r.err, "pod review failed")
 		return
 	}
 	log.Info("pod reviewed")
+}
+
+// countReview updates the metrics for one review.
+func (h *Handler) countReview(r review, took time.Duration) {
+	reviewsTotal.WithLabelValues(r.outcome).Inc()
+	reviewDuration.WithLabelValues(r.outcome).Observe(took.Seconds())
+	switch r.outcome {
+	case outcomePatched:
+		injectionsTotal.Inc()
+	case outcomeDenied:
+		denialsTotal.WithLabelValues(r.denial).Inc()
+	}
 }
 
 // isPod reports whether the request is about a pod itself, not a subresource.

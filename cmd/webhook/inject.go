@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+)
+
+// maxManifestBytes caps what inject reads from a file: a pod or ConfigMap is at most
+// about 1.5 MiB in etcd, so anything larger is not one.
+const maxManifestBytes = 3 << 20
+
+// injectFlags are the flags of `webhook inject`.
+type injectFlags struct {
+	pod, configMap, namespace, image string
+	sidecarAsContainer               bool
+}
+
+func parseInjectFlags(args []string, stderr io.Writer) (injectFlags, error) {
+	var f injectFlags
+	fs := flag.NewFlagSet("inject", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.pod, "f", "", "the Pod manifest (YAML or JSON; - reads stdin)")
+	fs.StringVar(&f.configMap, "configmap", "", "the ConfigMap manifest holding endpoints.yml")
+	fs.StringVar(&f.namespace, "namespace", "", "namespace the pod is created in "+
+		"(default: the pod's metadata.namespace, else \"default\")")
+	fs.StringVar(&f.image, "agent-image", inject.DefaultImage,
+		"image of the injected containers, as `webhook serve --agent-image`")
+	fs.BoolVar(&f.sidecarAsContainer, "no-native-sidecars", false,
+		"preview for an apiserver older than 1.29 (agent as a regular container)")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("inject takes no arguments, got %q", fs.Args())
+	}
+	if f.pod == "" {
+		return f, errors.New("-f: missing: name the Pod manifest to preview")
+	}
+	return f, nil
+}
+
+// runInject prints the pod as the webhook would admit it, or the denial, without a
+// cluster: exit 0 with the pod (warnings on stderr), 1 for a denial, 2 for bad usage.
+func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f, err := parseInjectFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, err)
+		}
+		return 2
+	}
+
+	pod := &corev1.Pod{}
+	if err := readManifest(f.pod, "Pod", stdin, pod); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	namespace := f.namespace
+	if namespace == "" {
+		namespace = pod.Namespace
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+
+	opts := inject.DefaultOptions()
+	opts.Image = f.image
+	opts.SidecarAsContainer = f.sidecarAsContainer
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "injection options: %v\n", err)
+		return 2
+	}
+
+	out, warnings, err := preview(f, pod, namespace, stdin, opts)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "Warning: %s\n", w)
+	}
+	if d, ok := inject.IsDenial(err); ok {
+		fmt.Fprintln(stderr, "denied:")
+		for _, p := range d.Problems {
+			fmt.Fprintf(stderr, "  - %s\n", p)
+		}
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+
+	data, err := yaml.Marshal(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "encoding the pod: %v\n", err)
+		return 2
+	}
+	_, _ = stdout.Write(data)
+	return 0
+}
+
+// preview runs the admission steps on pod; a pod left alone comes back unchanged with
+// the reason as a warning.
+func preview(
+	f injectFlags, pod *corev1.Pod, namespace string, stdin io.Reader, opts inject.Options,
+) (*corev1.Pod, []string, error) {
+	decision, target, err := inject.Plan(pod, namespace, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !decision.Inject {
+		return pod, []string{"pod left unchanged: " + decision.Reason}, nil
+	}
+
+	if f.configMap == "" {
+		return nil, nil, fmt.Errorf("--configmap: missing: the pod reads %s from "+
+			"ConfigMap %q; pass its manifest", inject.EndpointsFile, target.ConfigMapName)
+	}
+	cm := &corev1.ConfigMap{}
+	if err := readManifest(f.configMap, "ConfigMap", stdin, cm); err != nil {
+		return nil, nil, err
+	}
+	if cm.Name != target.ConfigMapName {
+		return nil, nil, fmt.Errorf("--configmap: %s holds ConfigMap %q, but the pod reads "+
+			"%s from ConfigMap %q: pass that one", f.configMap, cm.Name,
+			inject.EndpointsFile, target.ConfigMapName)
+	}
+	if cm.Namespace != "" && cm.Namespace != namespace {
+		return nil, nil, fmt.Errorf("--configmap: %s is in namespace %q, the pod in %q: "+
+			"the webhook reads ConfigMaps of the pod's own namespace only", f.configMap,
+			cm.Namespace, namespace)
+	}
+	return inject.Mutate(pod, cm, target, opts)
+}
+
+// readManifest reads one object of kind from path ("-" for stdin), strictly: an
+// unknown field is an error naming it, as kubectl's strict validation does.
+func readManifest(path, kind string, stdin io.Reader, into any) error {
+	var r io.Reader = stdin
+	if path != "-" {
+		file, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("reading the %s manifest: %w", kind, err)
+		}
+		defer file.Close()
+		r = file
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxManifestBytes+1))
+	if err != nil {
+		return fmt.Errorf("reading the %s manifest %s: %w", kind, path, err)
+	}
+	if len(data) > maxManifestBytes {
+		return fmt.Errorf("the %s manifest %s is larger than %d bytes: pass one object",
+			kind, path, maxManifestBytes)
+	}
+
+	var meta struct{ Kind string }
+	if err := yaml.Unmarshal(data, &meta); err != nil {
+		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
+	}
+	if meta.Kind != kind {
+		return fmt.Errorf("the %s manifest %s: kind is %q, want %q (one object per file)",
+			kind, path, meta.Kind, kind)
+	}
+	if err := yaml.UnmarshalStrict(data, into); err != nil {
+		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package webhook
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+)
+
+// BenchmarkReview reviews the Rasa chart pod with the ConfigMap lookup in the path,
+// read directly and through ConfigMapCache, against an in-memory API whose GET takes
+// roundTrip more (0: the fake client's own cost only; 1ms: a near apiserver). It
+// reports API GETs per review next to the time, the numbers ConfigMapCache's choice
+// rests on.
+func BenchmarkReview(b *testing.B) {
+	for _, roundTrip := range []time.Duration{0, time.Millisecond} {
+		for _, cached := range []bool{false, true} {
+			name := "direct"
+			if cached {
+				name = "cached"
+			}
+			b.Run(name+"/roundtrip="+roundTrip.String(), func(b *testing.B) {
+				benchmarkReview(b, roundTrip, cached)
+			})
+		}
+	}
+}
+
+func benchmarkReview(b *testing.B, roundTrip time.Duration, cached bool) {
+	pod, cm := chartFixture(b)
+	var gets atomic.Int64
+	api := fake.NewClientBuilder().WithObjects(cm).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey,
+			obj client.Object, opts ...client.GetOption) error {
+			gets.Add(1)
+			if roundTrip > 0 {
+				time.Sleep(roundTrip)
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
+	h := &Handler{Reader: api, Options: inject.DefaultOptions(), Logger: logr.Discard()}
+	if cached {
+		h.Cache = NewConfigMapCache()
+	}
+	req := rawPodRequest(pod.Namespace, mustJSON(b, pod))
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if resp := h.Handle(context.Background(), req); !resp.Allowed {
+			b.Fatalf("denied: %s", resp.Result.Message)
+		}
+	}
+	b.ReportMetric(float64(gets.Load())/float64(b.N), "gets/op")
+}
