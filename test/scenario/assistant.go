@@ -49,6 +49,7 @@ type AssistantOptions struct {
 type Deployment struct {
 	Namespace  string
 	DBUser     string
+	DBName     string
 	DBPassword string
 	Token      string
 	// EndpointsPath is where the assistant container reads endpoints.yml.
@@ -83,6 +84,7 @@ func (w *World) DeployAssistant(ctx context.Context, opts AssistantOptions) (*De
 	d := &Deployment{
 		Namespace: "assistants-" + suffix,
 		DBUser:    "rasa_" + suffix,
+		DBName:    "tracker_" + suffix,
 		// Characters that break naive YAML or shell handling, and a ${VAR} Rasa would expand.
 		DBPassword: "pw-" + harness.RandomHex(8) + `:#'"${HOME} \ end`,
 		Token:      opts.Token,
@@ -90,7 +92,7 @@ func (w *World) DeployAssistant(ctx context.Context, opts AssistantOptions) (*De
 	if err := w.createNamespace(ctx, d.Namespace); err != nil {
 		return nil, err
 	}
-	if err := w.Postgres.CreateLogin(ctx, d.DBUser, d.DBPassword, d.DBUser); err != nil {
+	if err := w.Postgres.CreateLogin(ctx, d.DBUser, d.DBPassword, d.DBName); err != nil {
 		return nil, err
 	}
 	secretsPath := "rasa-secrets-" + suffix
@@ -169,7 +171,7 @@ func (w *World) assistantObjects(d *Deployment, secretsPath string, opts Assista
 		"secrets_path: "+secretsPath, 1)
 	endpoints = strings.Replace(endpoints, "url: postgres.assistants.svc",
 		fmt.Sprintf("url: %s\n  port: %d", w.Postgres.Host, w.Postgres.Port), 1)
-	endpoints = strings.Replace(endpoints, "db: rasa", "db: "+d.DBUser, 1)
+	endpoints = strings.Replace(endpoints, "db: rasa", "db: "+d.DBName, 1)
 	if opts.SecretKey != "" {
 		endpoints = strings.Replace(endpoints, "secret_key: sql_store_password",
 			"secret_key: "+opts.SecretKey, 1)
