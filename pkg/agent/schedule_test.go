@@ -93,7 +93,9 @@ func TestTokenScheduleFollowsEachGrantedTTL(t *testing.T) {
 						*list = append(*list, c.Now().Sub(c.start))
 					}
 				}
-				f.set(func(f *fakeVault) { f.onRenew, f.onLogin = since(&renewals), since(&logins) })
+				f.set(func(f *fakeVault) {
+					f.onRenew, f.onLogin = since(&renewals), since(&logins)
+				})
 				if tt.kubernetes {
 					o.LookupEnv = env("VAULT_URL", f.URL)
 					o.Auth = Auth{Method: AuthKubernetes, Role: "rasa", TokenPath: writeJWT(t)}

@@ -54,7 +54,8 @@ func Parse(data []byte) (doc *Document, err error) {
 		// The YAML parser reports errors by panicking internally and recovers them
 		// itself; this only guards against a parser bug turning bad input into a crash.
 		if r := recover(); r != nil {
-			doc, err = nil, fmt.Errorf("%s: the YAML parser failed unexpectedly on this file", FileName)
+			doc, err = nil, fmt.Errorf("%s: the YAML parser failed unexpectedly on this file",
+				FileName)
 		}
 	}()
 

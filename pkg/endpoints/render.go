@@ -36,7 +36,8 @@ func (d *Document) Render(values map[string]string) (out []byte, err error) {
 
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("rendering %s: the YAML encoder failed unexpectedly", FileName)
+			out, err = nil, fmt.Errorf("rendering %s: the YAML encoder failed unexpectedly",
+				FileName)
 		}
 	}()
 

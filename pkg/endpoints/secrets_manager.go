@@ -101,9 +101,9 @@ func checkAnchorsLeavingSecretsManager(top *yaml.Node) []Problem {
 				if paths == nil {
 					paths = treePaths(top)
 				}
-				out = append(out, Problem{Field: aliasField(paths, n), Line: n.Line, Message: "this " +
-					"alias points into secrets_manager, which the resolved file leaves out; " +
-					"copy the value instead of using the alias"})
+				out = append(out, Problem{Field: aliasField(paths, n), Line: n.Line,
+					Message: "this alias points into secrets_manager, which the resolved " +
+						"file leaves out; copy the value instead of using the alias"})
 			}
 		})
 	}

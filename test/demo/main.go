@@ -52,11 +52,13 @@ func run(ctx context.Context) error {
 	nr := &narrator{}
 	fmt.Println("rasa-vault-webhook demo: a Rasa assistant gets its tracker-store credentials " +
 		"from Vault")
-	fmt.Println("(first run on a machine builds etcd, kube-apiserver and Vault: minutes; later runs: seconds)")
+	fmt.Println("(the first run on a machine builds etcd, kube-apiserver and Vault: " +
+		"minutes; later runs: seconds)")
 	w, err := scenario.Start(ctx, nr.step)
 	if w != nil {
 		defer func() {
-			done := nr.step("clean up: stop the webhook, PostgreSQL, Vault, kube-apiserver and etcd")
+			done := nr.step("clean up: stop the webhook, PostgreSQL, Vault, " +
+				"kube-apiserver and etcd")
 			w.Stop()
 			done()
 		}()
@@ -87,7 +89,8 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer pod.Stop()
-	done = nr.step("play the kubelet: run rvw-init (webhook agent --once), start the rvw-agent sidecar")
+	done = nr.step("play the kubelet: run rvw-init (webhook agent --once), " +
+		"start the rvw-agent sidecar")
 	results, err := pod.RunInitContainers(ctx, 90*time.Second)
 	for _, r := range results {
 		fmt.Printf("    %s exited %d after %s\n", r.Container, r.ExitCode,
@@ -110,7 +113,8 @@ func run(ctx context.Context) error {
 	fmt.Print(indent(mask(data, d.DBPassword, d.DBUser)))
 	done()
 
-	done = nr.step("start the assistant (stand-in for Rasa's SQL tracker store) with the unchanged command")
+	done = nr.step("start the assistant (stand-in for Rasa's SQL tracker store) " +
+		"with the unchanged command")
 	res, err := pod.Run(ctx, "rasa", 30*time.Second)
 	if err != nil {
 		return err
@@ -140,7 +144,8 @@ func describeInjection(pod *corev1.Pod) {
 			}
 			env = append(env, e.Name+" ("+src+")")
 		}
-		fmt.Printf("    %-9s %s: %s\n", c.Name, kind, strings.Join(append(c.Command, c.Args...), " "))
+		argv := strings.Join(append(c.Command, c.Args...), " ")
+		fmt.Printf("    %-9s %s: %s\n", c.Name, kind, argv)
 		fmt.Printf("              env moved from the assistant: %s\n", strings.Join(env, ", "))
 	}
 	for _, v := range pod.Spec.Volumes {

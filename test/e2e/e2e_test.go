@@ -73,8 +73,10 @@ func TestInitContainerFailsClearlyAndWritesNothing(t *testing.T) {
 			message: "sql_store_pasword",
 		},
 		{
-			name:    "a wrong token",
-			opts:    scenario.AssistantOptions{Token: "hvs.not-a-real-token-" + harness.RandomHex(6)},
+			name: "a wrong token",
+			opts: scenario.AssistantOptions{
+				Token: "hvs.not-a-real-token-" + harness.RandomHex(6),
+			},
 			message: "permission denied",
 		},
 	}
@@ -167,7 +169,9 @@ func TestWebhookDeniesAPodItCannotServe(t *testing.T) {
 	}
 }
 
-func deploy(ctx context.Context, t *testing.T, opts scenario.AssistantOptions) *scenario.Deployment {
+func deploy(
+	ctx context.Context, t *testing.T, opts scenario.AssistantOptions,
+) *scenario.Deployment {
 	t.Helper()
 	d, err := world.DeployAssistant(ctx, opts)
 	if err != nil {
@@ -207,7 +211,8 @@ func assertInjected(t *testing.T, pod *corev1.Pod) {
 			tmpfs = &pod.Spec.Volumes[i]
 		}
 	}
-	if tmpfs == nil || tmpfs.EmptyDir == nil || tmpfs.EmptyDir.Medium != corev1.StorageMediumMemory ||
+	if tmpfs == nil || tmpfs.EmptyDir == nil ||
+		tmpfs.EmptyDir.Medium != corev1.StorageMediumMemory ||
 		tmpfs.EmptyDir.SizeLimit == nil || tmpfs.EmptyDir.SizeLimit.IsZero() {
 		t.Errorf("rvw-secrets volume = %+v; want a memory emptyDir with a size limit", tmpfs)
 	}

@@ -21,7 +21,10 @@ func TestMain(m *testing.M) {
 	step := func(format string, args ...any) func() {
 		start := time.Now()
 		msg := fmt.Sprintf(format, args...)
-		return func() { fmt.Printf("e2e setup: %s (%s)\n", msg, time.Since(start).Round(time.Millisecond)) }
+		return func() {
+			took := time.Since(start).Round(time.Millisecond)
+			fmt.Printf("e2e setup: %s (%s)\n", msg, took)
+		}
 	}
 	w, err := scenario.Start(ctx, step)
 	if err != nil {

@@ -45,7 +45,9 @@ func TestClusterEnforcesTheRestrictedPodSecurityStandard(t *testing.T) {
 		RunAsNonRoot:             ptr.To(true),
 		AllowPrivilegeEscalation: ptr.To(false),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		SeccompProfile: &corev1.SeccompProfile{
+			Type: corev1.SeccompProfileTypeRuntimeDefault,
+		},
 	}
 	if err := c.Client.Create(ctx, pod("tight", compliant)); err != nil {
 		t.Fatalf("a compliant pod was rejected: %v", err)

@@ -209,7 +209,9 @@ func (p *RunningPod) Run(ctx context.Context, name string, timeout time.Duration
 // RunInitContainers runs the init containers in order, as the kubelet does: a regular
 // one must exit 0 before the next starts; a native sidecar (restartPolicy Always) is
 // started and kept running. It stops at the first failure and returns what ran.
-func (p *RunningPod) RunInitContainers(ctx context.Context, timeout time.Duration) ([]Result, error) {
+func (p *RunningPod) RunInitContainers(ctx context.Context, timeout time.Duration) (
+	[]Result, error,
+) {
 	var results []Result
 	for _, c := range p.Pod.Spec.InitContainers {
 		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {

@@ -26,7 +26,8 @@ func TestPostgresAcceptsTheLoginItCreatedAndRejectsAWrongPassword(t *testing.T) 
 		t.Fatalf("login with the created password: %v", err)
 	}
 	var who string
-	if err := conn.QueryRow(ctx, "select current_user").Scan(&who); err != nil || who != "rasa_user" {
+	err = conn.QueryRow(ctx, "select current_user").Scan(&who)
+	if err != nil || who != "rasa_user" {
 		t.Fatalf("current_user = %q, %v; want rasa_user", who, err)
 	}
 	_ = conn.Close(ctx)

@@ -88,11 +88,13 @@ func webhookConfig(port int) *admissionv1.MutatingWebhookConfiguration {
 				Expression: "has(object.metadata.annotations) && " +
 					"'rasa-vault-webhook.io/inject' in object.metadata.annotations",
 			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key:      "kubernetes.io/metadata.name",
-				Operator: metav1.LabelSelectorOpNotIn,
-				Values:   []string{"kube-system", "kube-public", "kube-node-lease"},
-			}}},
+			NamespaceSelector: &metav1.LabelSelector{
+				MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key:      "kubernetes.io/metadata.name",
+					Operator: metav1.LabelSelectorOpNotIn,
+					Values:   []string{"kube-system", "kube-public", "kube-node-lease"},
+				}},
+			},
 		}},
 	}
 }
