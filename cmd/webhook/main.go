@@ -18,6 +18,7 @@ commands:
   agent     resolve endpoints.yml from Vault (--once: init container; else renewal agent)
   inject    preview offline: webhook inject -f pod.yaml --configmap cm.yaml
   agent probe  exit 0 when the running agent is healthy (the sidecar's exec probe)
+  certs     write a CA and a serving certificate for the webhook's Service
   version   print the version
 
 Run "webhook <command> -h" for the flags of a command.
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runAgent(ctx, args[1:], stderr)
 	case "inject":
 		return runInject(args[1:], os.Stdin, stdout, stderr)
+	case "certs":
+		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
