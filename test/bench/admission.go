@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/bench/loadgen"
+)
+
+// readyTimeout bounds how long a webhook may take to answer its first review.
+const readyTimeout = 30 * time.Second
+
+// admissionSide is one webhook under load and what was measured on it.
+type admissionSide struct {
+	name    string
+	target  *loadgen.Target
+	proc    *process
+	idleRSS float64
+	loadRSS float64
+	closed  loadgen.Result
+	open    loadgen.Result
+	// cpuPerReview is the webhook's own CPU time per good review in the closed loop:
+	// unlike throughput, it does not depend on how much CPU the load generator leaves.
+	cpuPerReview time.Duration
+	// loadgenPerReview is this program's CPU time per request in the same loop: the
+	// share of the machine the load generator itself needs.
+	loadgenPerReview time.Duration
+	// anonRSS is the anonymous (heap, stacks) part of loadRSS; the rest is the
+	// binary's own pages.
+	anonRSS float64
+}
+
+// admissionConfig sets the load: workers of the closed loop, rate of the open loop,
+// and how long each phase runs.
+type admissionConfig struct {
+	workers        int
+	rate           float64
+	warmup, closed time.Duration
+	open           time.Duration
+}
+
+// waitReady posts the review until the webhook answers it with a patch.
+func (s *admissionSide) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(readyTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		if !s.proc.running() {
+			return fmt.Errorf("%s exited during start; its log:\n%s", s.name, s.proc.logTail(20))
+		}
+		if _, lastErr = s.target.Do(ctx); lastErr == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer a review within %s: %w; its log:\n%s",
+		s.name, readyTimeout, lastErr, s.proc.logTail(20))
+}
+
+// measureAdmission loads both sides in turns (closed loops, then open loops) so that
+// a burst of CPU use by other work on the machine hurts both alike, and reads each
+// side's RSS before and after.
+func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admissionSide) error {
+	for _, s := range sides {
+		if err := s.waitReady(ctx); err != nil {
+			return err
+		}
+		var err error
+		if s.idleRSS, err = rssMiB(s.proc.pid()); err != nil {
+			return err
+		}
+	}
+	for _, s := range sides {
+		logf("admission: warm-up of %s for %s", s.name, cfg.warmup)
+		loadgen.Closed(ctx, s.target, cfg.workers, cfg.warmup)
+	}
+	for _, s := range sides {
+		logf("admission: closed loop c=%d on %s for %s", cfg.workers, s.name, cfg.closed)
+		before, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
+		selfBefore, err := cpuTime(os.Getpid())
+		if err != nil {
+			return err
+		}
+		s.closed = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
+		after, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
+		selfAfter, err := cpuTime(os.Getpid())
+		if err != nil {
+			return err
+		}
+		if good := s.closed.Requests - s.closed.Errors; good > 0 {
+			s.cpuPerReview = (after - before) / time.Duration(good)
+			s.loadgenPerReview = (selfAfter - selfBefore) / time.Duration(s.closed.Requests)
+		}
+	}
+	for _, s := range sides {
+		logf("admission: open loop %.0f rps on %s for %s", cfg.rate, s.name, cfg.open)
+		s.open = loadgen.Open(ctx, s.target, cfg.rate, cfg.open)
+	}
+	for _, s := range sides {
+		var err error
+		if s.loadRSS, err = rssMiB(s.proc.pid()); err != nil {
+			return err
+		}
+		if s.anonRSS, err = statusMiB(s.proc.pid(), "RssAnon"); err != nil {
+			return err
+		}
+		s.target.Close()
+	}
+	return nil
+}

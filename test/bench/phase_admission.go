@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/bench/loadgen"
+)
+
+// runAdmission starts both webhooks with the same certificate and review, and loads
+// them in turns.
+func runAdmission(ctx context.Context, dir string, r *report) error {
+	o := r.opts
+	s, err := loadSample(o.sample)
+	if err != nil {
+		return err
+	}
+	body, err := reviewBody(s.admittedPod())
+	if err != nil {
+		return err
+	}
+	r.reviewBytes = len(body)
+	certDir := filepath.Join(dir, "certs")
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", certDir, err)
+	}
+	cert, err := newServingCert(certDir)
+	if err != nil {
+		return err
+	}
+
+	ours, err := startOurWebhook(ctx, dir, o.webhookBin, s, cert)
+	if err != nil {
+		return err
+	}
+	defer ours.stop()
+	theirProc, theirURL, err := startVaultK8s(dir, o.vaultK8sBin, cert)
+	if err != nil {
+		return err
+	}
+	defer theirProc.stop()
+
+	conns := o.admission.workers
+	sides := make([]*admissionSide, 0, 2)
+	for _, side := range []struct {
+		name, url string
+		proc      *process
+	}{{"rasa-vault-webhook", ours.url, ours.proc}, {"vault-k8s", theirURL, theirProc}} {
+		t, err := loadgen.NewTarget(side.url, body, cert.CertPEM, conns)
+		if err != nil {
+			return err
+		}
+		t.Accept = acceptPatch
+		sides = append(sides, &admissionSide{name: side.name, target: t, proc: side.proc})
+	}
+	if err := measureAdmission(ctx, o.admission, sides...); err != nil {
+		return err
+	}
+	r.admission = sides
+	return nil
+}
