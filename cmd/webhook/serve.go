@@ -118,6 +118,10 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	if err != nil {
 		return err
 	}
+	// client-go's default of 5 requests/s (burst 10) throttled cache misses to a few
+	// reviews a second in the benchmark, and reviews waiting on it timed out; the
+	// handler's own limiter (DefaultGetQPS) is the one that should bind.
+	cfg.QPS, cfg.Burst = webhook.DefaultGetQPS, webhook.DefaultGetBurst
 	native, serverVersion, err := nativeSidecars(f.nativeSidecars, cfg)
 	if err != nil {
 		return err

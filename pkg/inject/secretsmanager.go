@@ -86,9 +86,9 @@ func literalTokenWarning(where string) string {
 
 // movedEnvWarnings warns about secrets manager variables the assistant keeps because
 // its resolved endpoints.yml still expands them, and about a literal VAULT_TOKEN.
-func movedEnvWarnings(source endpointsSource, assistant *corev1.Container, split envSplit) (
-	warnings []string,
-) {
+func movedEnvWarnings(
+	source endpointsSource, assistant *corev1.Container, split envSplit, uses []envUse,
+) (warnings []string) {
 	for _, e := range assistant.Env {
 		if e.Name == envVaultToken && e.ValueFrom == nil && e.Value != "" {
 			warnings = append(warnings, fmt.Sprintf("container %q sets VAULT_TOKEN as a "+
@@ -99,7 +99,7 @@ func movedEnvWarnings(source endpointsSource, assistant *corev1.Container, split
 	}
 
 	warned := map[string]bool{}
-	for _, use := range envUsesOutsideSecretsManager(source.data) {
+	for _, use := range uses {
 		if warned[use.name] || !slices.Contains(split.shared, use.name) {
 			continue
 		}

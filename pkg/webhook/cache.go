@@ -62,6 +62,10 @@ type cacheKey struct {
 	namespace, name, key string
 }
 
+// String joins the parts with "/", which none of them may contain (a namespace and a
+// ConfigMap name are DNS names; a ConfigMap key cannot hold "/").
+func (k cacheKey) String() string { return k.namespace + "/" + k.name + "/" + k.key }
+
 // get returns a copy of the cached ConfigMap, holding key.key only.
 func (c *ConfigMapCache) get(key cacheKey) (*corev1.ConfigMap, bool) {
 	v, ok := c.entries.Get(key)

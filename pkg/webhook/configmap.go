@@ -39,7 +39,16 @@ func (h *Handler) lookupConfigMap(
 		}
 	}
 
-	cm, err := h.getConfigMap(ctx, namespace, target)
+	shared, err, _ := h.misses.Do(key.String(), func() (any, error) {
+		// Not the first caller's context: its cancellation must not fail the others.
+		// getConfigMap still bounds the call with ConfigMapTimeout.
+		return h.getConfigMap(context.WithoutCancel(ctx), namespace, target)
+	})
+	var cm *corev1.ConfigMap
+	if err == nil {
+		// Each review gets its own copy; the shared object also goes into the cache.
+		cm = shared.(*corev1.ConfigMap).DeepCopy()
+	}
 	result := "ok"
 	switch {
 	case apierrors.IsNotFound(err):

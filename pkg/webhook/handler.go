@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/singleflight"
 	"net/http"
 	"time"
 
@@ -45,6 +46,11 @@ type Handler struct {
 	// Logger receives one line per review; when unset, the logger controller-runtime
 	// puts in the request context is used.
 	Logger logr.Logger
+
+	// misses lets concurrent reviews that miss the cache for the same ConfigMap share
+	// one GET: when an entry expires under load, every in-flight review would otherwise
+	// queue on the rate limiter at once and time out.
+	misses singleflight.Group
 }
 
 var _ admission.Handler = &Handler{}
