@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -39,11 +40,21 @@ func Decide(pod *corev1.Pod, namespace string, opts Options) (Decision, error) {
 		return Decision{Reason: ReasonExcludedNamespace}, nil
 	}
 
-	if _, ok := pod.Annotations[AnnotationStatus]; ok {
-		return Decision{Reason: ReasonAlreadyInjected}, nil
+	optIn, hasOptIn := pod.Annotations[AnnotationInject]
+	if status, ok := pod.Annotations[AnnotationStatus]; ok {
+		if status == StatusInjected && hasInjectedParts(pod) {
+			return Decision{Reason: ReasonAlreadyInjected}, nil
+		}
+		// Anything else is a hand-written status: honouring it would admit an opted-in
+		// pod uninjected, with its VAULT_* env still on the assistant.
+		if hasOptIn && optIn != "false" {
+			return Decision{}, deny(fmt.Sprintf("annotation %s: %q, but the pod lacks "+
+				"what the webhook injects: this annotation is written by the webhook only, "+
+				"remove it", AnnotationStatus, status))
+		}
 	}
 
-	if _, ok := pod.Annotations[AnnotationInject]; !ok {
+	if !hasOptIn {
 		return Decision{Reason: ReasonNotOptedIn}, nil
 	}
 
@@ -60,4 +71,16 @@ func Decide(pod *corev1.Pod, namespace string, opts Options) (Decision, error) {
 	}
 
 	return Decision{Inject: true, Reason: ReasonOptedIn}, nil
+}
+
+// hasInjectedParts reports whether the pod carries what Mutate adds: the init container
+// and the memory volume. Only then does AnnotationStatus mean the work is done.
+func hasInjectedParts(pod *corev1.Pod) bool {
+	init := slices.ContainsFunc(pod.Spec.InitContainers, func(c corev1.Container) bool {
+		return c.Name == InitContainerName
+	})
+	volume := slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool {
+		return v.Name == SecretsVolumeName
+	})
+	return init && volume
 }

@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,6 +42,7 @@ func splitEnv(env []corev1.EnvVar, usedBySecretsManager, usedElsewhere map[strin
 	split envSplit,
 ) {
 	seen := map[string]bool{}
+	referenced := referencedByVaultEnv(env)
 	for _, e := range env {
 		switch {
 		case isVaultEnv(e.Name) && usedElsewhere[e.Name]:
@@ -56,7 +58,7 @@ func splitEnv(env []corev1.EnvVar, usedBySecretsManager, usedElsewhere map[strin
 				seen[e.Name] = true
 				split.moved = append(split.moved, e.Name)
 			}
-		case usedBySecretsManager[e.Name]:
+		case usedBySecretsManager[e.Name] || referenced[e.Name]:
 			split.agent = append(split.agent, *e.DeepCopy())
 			split.kept = append(split.kept, e)
 		default:
@@ -98,4 +100,36 @@ func setsSecretManager(container *corev1.Container) bool {
 		}
 	}
 	return set
+}
+
+// dollarRef matches a Kubernetes $(NAME) reference in an env value.
+var dollarRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)`)
+
+// referencedByVaultEnv names the variables a moved variable's value refers to with
+// $(NAME), directly or through another such variable. They are copied to the injected
+// containers too: without them, VAULT_URL=http://$(VAULT_SVC):8200 would reach the
+// agent unexpanded.
+func referencedByVaultEnv(env []corev1.EnvVar) map[string]bool {
+	values := map[string]string{}
+	for _, e := range env {
+		if e.ValueFrom == nil {
+			values[e.Name] = e.Value
+		}
+	}
+	need := map[string]bool{}
+	var visit func(value string)
+	visit = func(value string) {
+		for _, m := range dollarRef.FindAllStringSubmatch(value, -1) {
+			if name := m[1]; !need[name] && !isVaultEnv(name) {
+				need[name] = true
+				visit(values[name])
+			}
+		}
+	}
+	for _, e := range env {
+		if isVaultEnv(e.Name) && e.ValueFrom == nil {
+			visit(e.Value)
+		}
+	}
+	return need
 }

@@ -18,8 +18,17 @@ func Example() {
 			Annotations: map[string]string{inject.AnnotationInject: "true"}},
 		Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{
-				Name:         "rasa",
-				Env:          []corev1.EnvVar{{Name: "SECRET_MANAGER", Value: "vault"}},
+				Name: "rasa",
+				Env: []corev1.EnvVar{
+					{Name: "SECRET_MANAGER", Value: "vault"},
+					{Name: "VAULT_URL", Value: "http://vault.vault.svc:8200"},
+					{Name: "VAULT_TOKEN", ValueFrom: &corev1.EnvVarSource{
+						SecretKeyRef: &corev1.SecretKeySelector{
+							LocalObjectReference: corev1.LocalObjectReference{Name: "bot-vault"},
+							Key:                  "token",
+						},
+					}},
+				},
 				VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/app/config"}},
 			}},
 			Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{

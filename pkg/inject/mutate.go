@@ -50,6 +50,9 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 	assistant := &pod.Spec.Containers[target.ContainerIndex]
 	review := reviewSecretsManager(source, assistant, settings)
 	problems = append(problems, endpointsProblems(source, review)...)
+	if len(review.problems) == 0 {
+		problems = append(problems, vaultConfigProblems(source, assistant, settings)...)
+	}
 	problems = append(problems, tokenSecretClash(assistant, settings)...)
 	if len(problems) > 0 {
 		return nil, nil, deny(problems...)
@@ -120,11 +123,15 @@ func apply(
 		for _, m := range extraMounts {
 			injected[i].VolumeMounts = append(injected[i].VolumeMounts, *m.DeepCopy())
 		}
+		avoidRootUser(out, &injected[i])
 	}
 
 	assistant.Env = split.kept
 	mount := &assistant.VolumeMounts[target.MountIndex]
 	mount.Name = SecretsVolumeName
+	// The ConfigMap mount was read-only by nature; the tmpfs must not become writable
+	// (or fillable) by the assistant in its place.
+	mount.ReadOnly = true
 	if target.Layout == LayoutSubPath {
 		mount.SubPath = target.EndpointsPath
 	}
@@ -202,4 +209,21 @@ func nameClashes(pod *corev1.Pod) []string {
 		}
 	}
 	return problems
+}
+
+// nonRootUID is the user of the distroless "nonroot" image the agent ships in.
+const nonRootUID int64 = 65532
+
+// avoidRootUser gives an injected container an explicit non-root user when it would
+// otherwise inherit a pod-level runAsUser of 0: with runAsNonRoot set, the kubelet
+// would refuse to start it and the pod would hang in Init.
+func avoidRootUser(pod *corev1.Pod, c *corev1.Container) {
+	if c.SecurityContext == nil || c.SecurityContext.RunAsUser != nil {
+		return
+	}
+	psc := pod.Spec.SecurityContext
+	if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
+		uid := nonRootUID
+		c.SecurityContext.RunAsUser = &uid
+	}
 }

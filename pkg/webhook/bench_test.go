@@ -1,12 +1,16 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -60,4 +64,30 @@ func benchmarkReview(b *testing.B, roundTrip time.Duration, cached bool) {
 		}
 	}
 	b.ReportMetric(float64(gets.Load())/float64(b.N), "gets/op")
+}
+
+// BenchmarkServeHTTP reviews the Rasa chart pod the way the apiserver sends it: an
+// AdmissionReview body through the HTTP entry point, decoded, reviewed with a cached
+// ConfigMap, and the response with its patch encoded. It adds to BenchmarkReview what
+// controller-runtime spends around the handler.
+func BenchmarkServeHTTP(b *testing.B) {
+	pod, cm := chartFixture(b)
+	h := &Handler{Reader: fake.NewClientBuilder().WithObjects(cm).Build(),
+		Cache: NewConfigMapCache(), Options: inject.DefaultOptions(), Logger: logr.Discard()}
+	hook := NewWebhook(h)
+	req := rawPodRequest(pod.Namespace, mustJSON(b, pod))
+	body := mustJSON(b, admissionv1.AdmissionReview{TypeMeta: admissionReviewType,
+		Request: &req.AdmissionRequest})
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		httpReq := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
+		httpReq.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		hook.ServeHTTP(rec, httpReq)
+		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"patch"`)) {
+			b.Fatalf("HTTP %d without a patch: %s", rec.Code, rec.Body)
+		}
+	}
 }

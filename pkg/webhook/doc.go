@@ -1,6 +1,8 @@
 // Package webhook answers the kube-apiserver's admission reviews for pods: it decodes
 // the pod, reads the one ConfigMap that holds its endpoints.yml, lets pkg/inject decide
-// and change the pod, and turns the outcome into an admission response.
+// and change the pod, and turns the outcome into an admission response. The response's
+// JSONPatch is written for the places pkg/inject changed, so fields of the raw pod this
+// webhook's types do not know reach the apiserver untouched.
 //
 // It never calls Vault and never reads a Secret: the only API read is a GET of that
 // ConfigMap, in the pod's own namespace, bounded by a short timeout and rate-limited,

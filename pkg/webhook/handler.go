@@ -66,6 +66,9 @@ type review struct {
 	problems int
 	source   string
 	err      error
+	// wholePodDiff is set when the patch had to come from diffing whole pods, because
+	// pkg/inject changed a place podPatch does not write.
+	wholePodDiff bool
 }
 
 // Handle reviews one admission request. Non-pod and non-CREATE requests, pods not opted
@@ -97,7 +100,8 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
 	}
 
-	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata".
+	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata". The
+	// patch's paths rely on it: a field read from "Env" would be patched at "env".
 	pod := &corev1.Pod{}
 	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
 		return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
@@ -121,13 +125,11 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 	if err != nil {
 		return denied(r, denialEndpoints, err)
 	}
-	patched, err := json.Marshal(mutated)
-	if err != nil {
-		return errored(r, http.StatusInternalServerError,
-			fmt.Errorf("encoding the injected pod: %w", err))
-	}
 
-	resp := admission.PatchResponseFromRaw(req.Object.Raw, patched)
+	resp, err := patchResponse(req.Object.Raw, pod, mutated, &r)
+	if err != nil {
+		return errored(r, http.StatusInternalServerError, err)
+	}
 	if !resp.Allowed {
 		r.outcome, r.reason = outcomeErrored, "creating the patch failed"
 		r.err = errors.New(resp.Result.Message)
@@ -135,6 +137,29 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 	}
 	r.outcome, r.reason = outcomePatched, decision.Reason
 	return resp.WithWarnings(warnings...), r
+}
+
+// patchResponse allows the pod with the JSONPatch from raw to mutated. The patch is
+// written from what pkg/inject changes; should mutated differ from pod anywhere else,
+// the whole pods are diffed instead, which costs more and is logged.
+func patchResponse(raw []byte, pod, mutated *corev1.Pod, r *review) (
+	admission.Response, error,
+) {
+	if ops, ok := podPatch(pod, mutated); ok {
+		resp := admission.Response{Patches: ops,
+			AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
+		if len(ops) > 0 {
+			resp.PatchType = ptr.To(admissionv1.PatchTypeJSONPatch)
+		}
+		return resp, nil
+	}
+
+	r.wholePodDiff = true
+	patched, err := json.Marshal(mutated)
+	if err != nil {
+		return admission.Response{}, fmt.Errorf("encoding the injected pod: %w", err)
+	}
+	return admission.PatchResponseFromRaw(raw, patched), nil
 }
 
 // mutate looks up the ConfigMap and runs inject.Mutate. A denial based on a cached
@@ -197,6 +222,9 @@ func (h *Handler) logReview(
 		"configMapSource", r.source, "duration", took)
 	if r.denial != "" {
 		log = log.WithValues("deniedAt", r.denial)
+	}
+	if r.wholePodDiff {
+		log = log.WithValues("wholePodDiff", true)
 	}
 
 	if r.err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
-	gomodulesjsonpatch "gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -53,7 +52,7 @@ func TestHandleInjectsTheGoldenPods(t *testing.T) {
 			if !resp.Allowed || len(resp.Patches) == 0 {
 				t.Fatalf("want an allowed response with a patch, got %+v", resp.Result)
 			}
-			compareGolden(t, dir, "patch.json", sortedPatch(t, resp))
+			compareGolden(t, dir, "patch.json", renderPatch(t, resp))
 
 			want, warnings := mutateDirectly(t, pod, cm)
 			if got := applyPatch(t, raw, resp); !equality.Semantic.DeepEqual(got, want) {
@@ -77,6 +76,7 @@ func TestHandleAnswers(t *testing.T) {
 		p.Annotations[key] = value
 		return p
 	}
+	injected, _ := mutateDirectly(t, pod, cm)
 	invalid := cm.DeepCopy()
 	invalid.Data["endpoints"] = "tracker_store:\n  password:\n    source: secrets_manager.aws\n"
 	elsewhere := cm.DeepCopy()
@@ -108,8 +108,11 @@ func TestHandleAnswers(t *testing.T) {
 			withAnnotation(inject.AnnotationInject, "false")), code: http.StatusOK,
 			allowed: true},
 		{name: "an injected pod is allowed untouched on reinvocation", req: podRequest(t,
+			injected), objs: []client.Object{cm}, code: http.StatusOK, allowed: true},
+		{name: "a hand-set status on an uninjected pod is denied naming it", req: podRequest(t,
 			withAnnotation(inject.AnnotationStatus, inject.StatusInjected)),
-			objs: []client.Object{cm}, code: http.StatusOK, allowed: true},
+			objs: []client.Object{cm}, code: http.StatusForbidden,
+			contains: []string{inject.AnnotationStatus, "remove it"}},
 		{name: "a bad inject value is denied naming the annotation", req: podRequest(t,
 			withAnnotation(inject.AnnotationInject, "on")), code: http.StatusForbidden,
 			contains: []string{inject.AnnotationInject, `"true"`}},
@@ -249,15 +252,10 @@ func applyPatch(t *testing.T, raw []byte, resp admission.Response) *corev1.Pod {
 	return pod
 }
 
-// sortedPatch renders the patch with its operations sorted by path, because
-// jsonpatch.CreatePatch emits them in map order.
-func sortedPatch(t *testing.T, resp admission.Response) []byte {
+// renderPatch renders the patch's operations in the order they apply.
+func renderPatch(t *testing.T, resp admission.Response) []byte {
 	t.Helper()
-	ops := slices.Clone(resp.Patches)
-	slices.SortStableFunc(ops, func(a, b gomodulesjsonpatch.JsonPatchOperation) int {
-		return strings.Compare(a.Path+" "+a.Operation, b.Path+" "+b.Operation)
-	})
-	out, err := json.MarshalIndent(ops, "", "  ")
+	out, err := json.MarshalIndent(resp.Patches, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
