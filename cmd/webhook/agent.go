@@ -11,7 +11,6 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/agent"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/logging"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vault"
-	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/version"
 )
 
 // agentFlags are the parsed flags of `webhook agent`.
@@ -21,11 +20,25 @@ type agentFlags struct {
 	healthAddr string
 }
 
+// agentUsage heads `webhook agent -h`, naming the probe subcommand the flag set
+// itself cannot show.
+const agentUsage = `usage: webhook agent [flags]        resolve endpoints.yml and keep it current
+       webhook agent probe [flags]  exit 0 when the running agent is healthy
+                                    (the sidecar's exec probe; see "webhook agent probe -h")
+
+flags of webhook agent:
+`
+
+// parseAgentFlags reads the flags of `webhook agent`; usage and errors go to stderr.
 func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
 	var f agentFlags
 	o := &f.opts
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, agentUsage)
+		fs.PrintDefaults()
+	}
 	fs.BoolVar(&o.Once, "once", false,
 		"init container mode: resolve, write the files, exit (else: stay up as renewal agent)")
 	fs.StringVar(&o.SourceDir, "source-dir", "/rvw/config",
@@ -42,7 +55,7 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
 	fs.DurationVar(&o.InitTimeout, "init-timeout", agent.DefaultInitTimeout,
 		"how long to retry an unreachable Vault before failing")
 	fs.DurationVar(&o.RefreshInterval, "refresh-interval", agent.DefaultRefreshInterval,
-		"renewal agent: how often to re-read the secrets")
+		"renewal agent: how often to re-read the secrets (at least 1s)")
 	fs.StringVar(&o.Auth.Method, "auth-method", agent.AuthToken,
 		"how to get the Vault token: token (VAULT_TOKEN, secrets_manager.token or "+
 			"--token-file) or kubernetes (log in with the service-account token)")
@@ -66,13 +79,17 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("agent takes no arguments, got %q", fs.Args())
 	}
+	if err := agent.CheckRefreshInterval(o.RefreshInterval); err != nil {
+		return f, err
+	}
 	return f, nil
 }
 
-func runAgent(ctx context.Context, args []string, stderr io.Writer) int {
+// runAgentTo is `webhook agent` and `webhook agent probe`: the probe prints its
+// one-line result to stdout; the agent logs to stderr. It returns the exit code.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "probe" {
-		// The kubelet keeps an exec probe's combined output; one stream is enough.
-		return runProbe(ctx, args[1:], stderr, stderr)
+		return runProbe(ctx, args[1:], stdout, stderr)
 	}
 	f, err := parseAgentFlags(args, stderr)
 	if err != nil {
@@ -90,7 +107,6 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) int {
 	opts.Logger = log
 	opts.LookupEnv = os.LookupEnv
 	opts.Health = agent.NewHealth()
-	log.Info("starting agent", "version", version.Version, "once", opts.Once)
 	if !opts.Once && f.healthAddr != "" {
 		// Not fatal: the files matter more than the probe. The probe then fails, which
 		// keeps the pod unready and points at this log line.
@@ -98,8 +114,8 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) int {
 			log.Error(err, "health endpoint unavailable; the agent's probe will fail")
 		}
 	}
+	// Run logs its start (with the version) and any failure itself, once each.
 	if err := agent.Run(ctx, opts); err != nil {
-		log.Error(err, "agent failed")
 		return 1
 	}
 	return 0

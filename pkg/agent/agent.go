@@ -155,18 +155,18 @@ func (a *agent) fetch(ctx context.Context, steps logr.Logger) (resolution, error
 func (a *agent) resolveReferences(ctx context.Context, steps logr.Logger) (
 	map[string]string, error) {
 	start := a.o.Clock.Now()
-	fields, err := a.client.ReadSecret(ctx, a.cfg.MountPoint, a.cfg.SecretsPath)
+	secret, err := a.client.ReadSecret(ctx, a.cfg.MountPoint, a.cfg.SecretsPath)
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range fields {
+	for _, v := range secret.Fields {
 		a.redact.add(v)
 	}
-	steps.Info("read vault secret", "path", a.cfg.SecretPath(), "fields", len(fields),
-		"duration_ms", a.msSince(start))
+	steps.Info("read vault secret", "path", a.cfg.SecretPath(),
+		"fields", len(secret.Fields)+len(secret.Unsupported), "duration_ms", a.msSince(start))
 
 	start = a.o.Clock.Now()
-	values, notCiphertext, err := resolveValues(ctx, a.refs, fields, a.cfg.SecretPath(),
+	values, notCiphertext, err := resolveValues(ctx, a.refs, secret, a.cfg.SecretPath(),
 		a.decrypt)
 	if err != nil {
 		return nil, err

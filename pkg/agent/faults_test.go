@@ -67,7 +67,7 @@ func TestRealVaultRestartKeepsTheFileAndRecovers(t *testing.T) {
 	logs := &logSink{}
 	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
 	o.LookupEnv = env("VAULT_URL", v.Addr, "VAULT_TOKEN", id)
-	o.Once, o.Health, o.RefreshInterval = false, NewHealth(), 300*time.Millisecond
+	o.Once, o.Health, o.RefreshInterval = false, NewHealth(), MinRefreshInterval
 	runInBackground(t, o)
 	out := filepath.Join(o.OutputDir, "endpoints.yml")
 
@@ -77,7 +77,7 @@ func TestRealVaultRestartKeepsTheFileAndRecovers(t *testing.T) {
 	err := v.Restart(ctx, func() {
 		// Vault is down: several refreshes fail meanwhile; the file must stay.
 		for range 5 {
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond) // 2.5 s down: refreshes (1 s) fail
 			downChecks.Add(1)
 			if data, err := os.ReadFile(out); err != nil ||
 				!strings.Contains(string(data), plantedPassword) {

@@ -134,6 +134,9 @@ type fakeVault struct {
 	loginJWT string
 	// onRenew and onLogin, when set, run as a renewal or login arrives.
 	onRenew, onLogin func()
+	// hold, when set, runs before a request is served, outside the lock, so it can
+	// hang one kind of request while the others are answered.
+	hold func(r *http.Request)
 }
 
 func newFakeVault(t *testing.T, fields map[string]any) *fakeVault {
@@ -157,6 +160,12 @@ func (f *fakeVault) counts() (reads, renewals int) {
 }
 
 func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		hold(r)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	reply := func(status int, body any) {

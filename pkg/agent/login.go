@@ -34,8 +34,8 @@ func (a *agent) login(ctx context.Context) error {
 
 // relogin replaces a token that can no longer be renewed. On failure it schedules
 // another try with backoff and reports unhealthy; on success it schedules the new
-// token's renewal and refreshes the files at once, since reads may have failed while
-// the old token was dead. It reports whether the login succeeded.
+// token's renewal. It reports whether the login succeeded; the loop then refreshes the
+// files at once, since reads may have failed while the old token was dead.
 func (a *agent) relogin(ctx context.Context, tok *tokenState) bool {
 	tok.loginAt = time.Time{}
 	start := a.o.Clock.Now()
@@ -64,7 +64,6 @@ func (a *agent) relogin(ctx context.Context, tok *tokenState) bool {
 	a.log.Info("logged in to vault again", "method", AuthKubernetes, "role", a.o.Auth.Role,
 		"ttl_s", int64(info.TTL.Seconds()), "renewable", info.Renewable,
 		"duration_ms", a.msSince(start))
-	_ = a.refresh(ctx) // logged and reflected in Health by refresh itself
 	return true
 }
 

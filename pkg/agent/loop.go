@@ -27,29 +27,36 @@ type tokenState struct {
 }
 
 // loop is agent mode after the first resolution: renew the token when due, watch for
-// its expiry, and refresh the files every RefreshInterval, until ctx ends.
+// its expiry, and refresh the files every RefreshInterval, until ctx ends. The refresh
+// runs in its own goroutine, so a slow or hung Vault read or decrypt (each request may
+// take up to vault.DefaultTimeout, decrypts one after another) never delays a renewal;
+// at most one refresh runs at a time, and the loop waits for it before returning.
 func (a *agent) loop(ctx context.Context) error {
 	clock := a.o.Clock
 	var tok tokenState
 	if a.client != nil {
 		tok.lookupAt = clock.Now()
 	}
-	refreshAt := clock.Now().Add(a.o.RefreshInterval)
+	refresh := refreshRun{at: clock.Now().Add(a.o.RefreshInterval)}
 
 	for {
 		if ctx.Err() != nil {
-			a.log.Info("agent stopping")
-			return nil
+			return a.stop(&refresh)
 		}
 		now := clock.Now()
-		wait := earliest(refreshAt, tok.lookupAt, tok.renewAt, tok.loginAt,
-			tok.liveExpiry()).Sub(now)
-		if wait > 0 {
+		next := earliest(refresh.at, tok.lookupAt, tok.renewAt, tok.loginAt,
+			tok.liveExpiry())
+		if wait := next.Sub(now); next.IsZero() || wait > 0 {
+			var timer <-chan time.Time // nil (never) when only a running refresh is awaited
+			if !next.IsZero() {
+				timer = clock.After(wait)
+			}
 			select {
 			case <-ctx.Done():
-				a.log.Info("agent stopping")
-				return nil
-			case <-clock.After(wait):
+				return a.stop(&refresh)
+			case err := <-refresh.done:
+				a.refreshEnded(&refresh, &tok, err)
+			case <-timer:
 			}
 		}
 
@@ -65,18 +72,65 @@ func (a *agent) loop(ctx context.Context) error {
 				nil)
 		}
 		if due(tok.loginAt, clock.Now()) && ctx.Err() == nil && a.relogin(ctx, &tok) {
-			refreshAt = clock.Now().Add(a.o.RefreshInterval)
+			// Reads may have failed while the old token was dead: refresh at once.
+			refresh.soon(clock.Now())
 		}
-		if due(refreshAt, now) {
-			err := a.refresh(ctx)
-			refreshAt = clock.Now().Add(a.o.RefreshInterval)
-			if errors.Is(err, vault.ErrPermissionDenied) && !tok.dead && a.client != nil {
-				// Revoked or expired early? A lookup tells, and leads to a new login
-				// where the auth method allows one.
-				tok.lookupAt = clock.Now()
-			}
+		if due(refresh.at, clock.Now()) && ctx.Err() == nil {
+			refresh.start(func() error { return a.refresh(ctx) })
 		}
 	}
+}
+
+// refreshRun is the one refresh that may be running. Only the loop's goroutine touches
+// it; the refresh itself reports back through done.
+type refreshRun struct {
+	// at is when the next refresh starts; zero while one runs.
+	at time.Time
+	// done receives the running refresh's result; nil when none runs.
+	done chan error
+	// again asks for another refresh as soon as the running one ends.
+	again bool
+}
+
+// start runs fn, the refresh, in its own goroutine.
+func (r *refreshRun) start(fn func() error) {
+	done := make(chan error, 1)
+	r.at, r.done = time.Time{}, done
+	go func() { done <- fn() }()
+}
+
+// soon asks for a refresh now, or right after the running one.
+func (r *refreshRun) soon(now time.Time) {
+	if r.done != nil {
+		r.again = true
+		return
+	}
+	r.at = now
+}
+
+// refreshEnded schedules the next refresh after one ended with err. Vault refusing
+// the read makes the token suspect: a lookup tells whether it was revoked or expired
+// early, and leads to a new login where the auth method allows one.
+func (a *agent) refreshEnded(r *refreshRun, tok *tokenState, err error) {
+	now := a.o.Clock.Now()
+	r.done, r.at = nil, now.Add(a.o.RefreshInterval)
+	if r.again {
+		r.again, r.at = false, now
+	}
+	if errors.Is(err, vault.ErrPermissionDenied) && !tok.dead && a.client != nil {
+		tok.lookupAt = now
+	}
+}
+
+// stop waits for a running refresh, which ends promptly since its context is done
+// (its requests are canceled; only the local file writes finish), and logs the stop.
+func (a *agent) stop(r *refreshRun) error {
+	if r.done != nil {
+		<-r.done
+		r.done = nil
+	}
+	a.log.Info("agent stopping")
+	return nil
 }
 
 // liveExpiry is the expiry still to watch for: none once the token is known dead.
@@ -92,18 +146,19 @@ func due(at, now time.Time) bool {
 	return !at.IsZero() && !now.Before(at)
 }
 
-// earliest returns the earliest non-zero time; the first argument must be non-zero.
-func earliest(first time.Time, rest ...time.Time) time.Time {
-	soonest := first
-	for _, t := range rest {
-		if !t.IsZero() && t.Before(soonest) {
+// earliest returns the earliest non-zero time, or zero when all are zero.
+func earliest(times ...time.Time) time.Time {
+	var soonest time.Time
+	for _, t := range times {
+		if !t.IsZero() && (soonest.IsZero() || t.Before(soonest)) {
 			soonest = t
 		}
 	}
 	return soonest
 }
 
-// refresh re-reads the secret and rewrites the files that changed. A failure keeps
+// refresh re-reads the secret and rewrites the files that changed; it runs beside the
+// loop, touching only what is safe for concurrent use. A failure keeps
 // the files as they are; Vault refusing (not merely being unreachable) marks the agent
 // unhealthy until a later refresh succeeds. It returns the (redacted) failure.
 func (a *agent) refresh(ctx context.Context) error {

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +214,162 @@ func TestAgentStopsWithinASecondOfCancel(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Run did not stop within 3s of cancel")
+	}
+}
+
+func TestAgentRenewsOnScheduleWhileARefreshHangs(t *testing.T) {
+	tests := []struct {
+		name     string
+		sample   string
+		fields   map[string]any
+		hangPath string // the request that hangs from the first refresh on
+	}{
+		{name: "a hung KV read does not delay the renewals",
+			sample: "endpoints-sql.yml", fields: sqlFields(),
+			hangPath: "/v1/secret/data/rasa-secrets"},
+		{name: "a hung transit decrypt does not delay the renewals",
+			sample:   "endpoints-transit-redis.yml",
+			fields:   map[string]any{"redis_password": "vault:v1:Zm9vYmFy"},
+			hangPath: "/v1/transit/decrypt/rasa-tracker"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeVault(t, tt.fields)
+			f.ciphertexts["vault:v1:Zm9vYmFy"] = plantedPassword
+			f.set(func(f *fakeVault) { f.ttl, f.renewable = 30, true })
+			var mu sync.Mutex
+			var renewals []time.Duration
+			var hung, renewalsWhileHung int
+			hanging, released := make(chan struct{}), make(chan struct{})
+			logs := &logSink{}
+			o := runAgent(t, f, 61*time.Second, logs, func(o *Options, c *fakeClock) {
+				// The fake clock runs ahead as fast as the loop asks: past the first
+				// refresh (due at 2 s), hold it until that refresh's request hangs, so
+				// the renewals happen while it does.
+				c.hook = func(elapsed time.Duration) {
+					if elapsed > o.RefreshInterval {
+						select {
+						case <-hanging:
+						case <-time.After(5 * time.Second):
+						}
+					}
+				}
+				o.SourceDir = sourceDir(t, sample(t, tt.sample))
+				o.LookupEnv = env("VAULT_URL", f.URL, "VAULT_HOST", f.URL,
+					"VAULT_TOKEN", plantedToken, "VAULT_RASA_SECRETS_PATH", "rasa-secrets")
+				o.RefreshInterval = 2 * time.Second
+				f.set(func(f *fakeVault) {
+					f.onRenew = func() {
+						mu.Lock()
+						defer mu.Unlock()
+						renewals = append(renewals, c.Now().Sub(c.start))
+					}
+					f.hold = func(r *http.Request) {
+						if r.URL.Path != tt.hangPath {
+							return
+						}
+						mu.Lock()
+						hung++
+						first := hung == 2 // the first request after the initial resolution
+						before := len(renewals)
+						mu.Unlock()
+						if !first {
+							return
+						}
+						// Read the body first: only then does the server notice the client
+						// giving up, which ends r.Context().
+						body, _ := io.ReadAll(r.Body)
+						r.Body = io.NopCloser(bytes.NewReader(body))
+						close(hanging)
+						// Hang until the run ends; bounded in case the renewals never come.
+						select {
+						case <-r.Context().Done():
+						case <-time.After(5 * time.Second):
+						}
+						mu.Lock()
+						renewalsWhileHung = len(renewals) - before
+						mu.Unlock()
+						close(released)
+					}
+				})
+			})
+
+			select { // the handler notices the agent giving up a moment later
+			case <-released:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the hung request never ended")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if renewalsWhileHung == 0 {
+				t.Error("no renewal was attempted while the refresh hung: the refresh " +
+					"blocks the renewals")
+			}
+			if got := secondsList(renewals); !slices.Equal(got, []int{15, 30, 45, 60}) {
+				t.Errorf("renewals at %v s, want [15 30 45 60] s (ttl 30 s - 15 s)", got)
+			}
+			if hung != 2 {
+				t.Errorf("%s was requested %d times, want 2: the initial resolution and "+
+					"one refresh, never a second refresh beside the hung one", tt.hangPath, hung)
+			}
+			if n := logs.count(`"msg"="vault token expired"`); n != 0 {
+				t.Errorf("the token expired (%d times) although renewal works", n)
+			}
+			if st := o.Health.Status(); !st.Healthy || !st.Ready {
+				t.Errorf("Health = %+v, want ready and healthy", st)
+			}
+		})
+	}
+}
+
+func TestAgentStopsWithinASecondWhileARefreshHangs(t *testing.T) {
+	f := newFakeVault(t, sqlFields())
+	f.set(func(f *fakeVault) { f.ttl, f.renewable = 3600, true })
+	hanging := make(chan struct{})
+	var once sync.Once
+	var reads int
+	f.set(func(f *fakeVault) {
+		f.hold = func(r *http.Request) {
+			if r.URL.Path != "/v1/secret/data/rasa-secrets" {
+				return
+			}
+			f.mu.Lock()
+			reads++
+			first := reads == 1
+			f.mu.Unlock()
+			if first {
+				return
+			}
+			once.Do(func() { close(hanging) })
+			select { // hang until the agent gives up; bounded
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}
+	})
+	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), f.URL, &logSink{})
+	o.Once, o.Health, o.RefreshInterval = false, NewHealth(), MinRefreshInterval
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+
+	select {
+	case <-hanging:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first refresh never reached Vault")
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil on cancel", err)
+		}
+		if elapsed := time.Since(start); elapsed > time.Second {
+			t.Errorf("Run took %s to stop beside a hung refresh", elapsed)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not stop within 3s of cancel while a refresh hung")
 	}
 }

@@ -24,6 +24,10 @@ const (
 	// endpoints.yml only at start, so a faster refresh would buy nothing until the
 	// assistant restarts; five minutes keeps the file current at negligible load.
 	DefaultRefreshInterval = 5 * time.Minute
+	// MinRefreshInterval is the shortest refresh interval accepted, the same floor as
+	// the webhook's refresh-interval annotation: a typo like "1ns" would otherwise send
+	// Vault hundreds of requests a second.
+	MinRefreshInterval = time.Second
 )
 
 // Options configure Run. SourceDir and OutputDir are required.
@@ -52,7 +56,7 @@ type Options struct {
 	// unreachable; DefaultInitTimeout when zero.
 	InitTimeout time.Duration
 	// RefreshInterval is how often agent mode re-reads the secret;
-	// DefaultRefreshInterval when zero.
+	// DefaultRefreshInterval when zero, else at least MinRefreshInterval.
 	RefreshInterval time.Duration
 	// Clock is the time source of every wait; the real clock when nil. Tests inject one.
 	Clock Clock
@@ -85,7 +89,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.InitTimeout <= 0 {
 		o.InitTimeout = DefaultInitTimeout
 	}
-	if o.RefreshInterval <= 0 {
+	refreshErr := checkRefreshInterval(o.RefreshInterval, true)
+	if o.RefreshInterval == 0 {
 		o.RefreshInterval = DefaultRefreshInterval
 	}
 	if o.Clock == nil {
@@ -94,8 +99,22 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Health == nil {
 		o.Health = NewHealth()
 	}
-	return o, errors.Join(o.checkPaths(), o.Auth.check())
+	return o, errors.Join(o.checkPaths(), refreshErr, o.Auth.check())
 }
+
+// checkRefreshInterval refuses an interval below MinRefreshInterval; zero passes when
+// zeroMeansDefault. The message names the flag, the one way to set it.
+func checkRefreshInterval(d time.Duration, zeroMeansDefault bool) error {
+	if d >= MinRefreshInterval || (d == 0 && zeroMeansDefault) {
+		return nil
+	}
+	return fmt.Errorf("--refresh-interval %s is below the minimum of %s: set a longer "+
+		"interval, e.g. %s", d, MinRefreshInterval, DefaultRefreshInterval)
+}
+
+// CheckRefreshInterval refuses a --refresh-interval below MinRefreshInterval, zero
+// included, naming the flag.
+func CheckRefreshInterval(d time.Duration) error { return checkRefreshInterval(d, false) }
 
 // checkPaths rejects paths that would read or write outside the two directories.
 func (o Options) checkPaths() error {

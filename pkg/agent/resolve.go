@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/endpoints"
@@ -17,18 +16,26 @@ type decryptFunc func(ctx context.Context, ref endpoints.Reference, ciphertext s
 
 // resolveValues picks each reference's value out of the secret's fields, decrypting
 // Transit ciphertext where the reference names a transit_key, as Rasa does. It fails
-// on any field that is absent or ends up empty, listing all of them at once; messages
-// name secret keys, reference paths and the secret's field names, never a value.
+// on any field that is absent, ends up empty or is not a string, number or boolean
+// (only fields a reference uses matter, as in Rasa), listing all of them at once;
+// messages name secret keys, reference paths, the secret's field names and JSON types,
+// never a value.
 // notCiphertext lists the paths of references with a transit_key whose value is not
 // ciphertext and was used as stored (Rasa does the same).
-func resolveValues(ctx context.Context, refs []endpoints.Reference, fields map[string]string,
+func resolveValues(ctx context.Context, refs []endpoints.Reference, secret vault.Secret,
 	secretPath string, decrypt decryptFunc) (values map[string]string, notCiphertext []string,
 	err error) {
 	values = make(map[string]string, len(refs))
 	var missing []string
 	var errs []error
 	for _, ref := range refs {
-		v, ok := fields[ref.SecretKey]
+		if typ, bad := secret.Unsupported[ref.SecretKey]; bad {
+			errs = append(errs, fmt.Errorf("secret_key %q (at %s) in %s is a JSON %s, "+
+				"not a string, number or boolean; store the credential as a string",
+				ref.SecretKey, ref.Path, secretPath, typ))
+			continue
+		}
+		v, ok := secret.Fields[ref.SecretKey]
 		if !ok {
 			missing = append(missing, fmt.Sprintf("secret_key %q (at %s) not found in %s",
 				ref.SecretKey, ref.Path, secretPath))
@@ -54,7 +61,7 @@ func resolveValues(ctx context.Context, refs []endpoints.Reference, fields map[s
 	}
 	if len(missing) > 0 {
 		errs = append([]error{fmt.Errorf("%s; %s", strings.Join(missing, "; "),
-			describeFields(fields))}, errs...)
+			describeFields(secret))}, errs...)
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
@@ -75,15 +82,11 @@ func emptyValueError(ref endpoints.Reference, secretPath string, decrypted bool)
 }
 
 // describeFields lists the secret's field names (names only) to help spot a typo.
-func describeFields(fields map[string]string) string {
-	if len(fields) == 0 {
+func describeFields(secret vault.Secret) string {
+	names := secret.Names()
+	if len(names) == 0 {
 		return "the secret has no fields"
 	}
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	return "the secret has fields: " + strings.Join(names, ", ")
 }
 

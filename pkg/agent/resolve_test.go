@@ -35,6 +35,7 @@ func TestResolveValuesPicksDecryptsAndRefuses(t *testing.T) {
 		name          string
 		refs          []endpoints.Reference
 		fields        map[string]string
+		unsupported   map[string]string
 		decrypt       decryptFunc
 		want          map[string]string
 		notCiphertext []string
@@ -56,6 +57,18 @@ func TestResolveValuesPicksDecryptsAndRefuses(t *testing.T) {
 			fields:        map[string]string{"pass": plantedPassword},
 			want:          map[string]string{"lock_store.password": plantedPassword},
 			notCiphertext: []string{"lock_store.password"}},
+		{name: "a field no reference uses may be an object, array or null",
+			refs:        []endpoints.Reference{userRef, passRef},
+			fields:      map[string]string{"user": plantedUser, "pass": plantedPassword},
+			unsupported: map[string]string{"meta": "object", "tags": "array", "gone": "null"},
+			want: map[string]string{"tracker_store.username": plantedUser,
+				"tracker_store.password": plantedPassword}},
+		{name: "a reference to an object field is refused naming the field and its type",
+			refs:        []endpoints.Reference{userRef, passRef},
+			fields:      map[string]string{"user": plantedUser},
+			unsupported: map[string]string{"pass": "object"},
+			wantErr: []string{`secret_key "pass" (at tracker_store.password) in ` +
+				`secret/data/rasa-secrets is a JSON object`}},
 		{name: "missing keys are all listed with the secret's field names",
 			refs:   []endpoints.Reference{userRef, passRef},
 			fields: map[string]string{"usr": plantedUser, "b": plantedPassword},
@@ -79,7 +92,8 @@ func TestResolveValuesPicksDecryptsAndRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, notCT, err := resolveValues(context.Background(), tt.refs, tt.fields, path,
+			secret := vault.Secret{Fields: tt.fields, Unsupported: tt.unsupported}
+			got, notCT, err := resolveValues(context.Background(), tt.refs, secret, path,
 				tt.decrypt)
 			if len(tt.wantErr) > 0 {
 				if err == nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vault"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/version"
 )
 
 // initRetry is the backoff while Vault is unreachable at start: 500 ms doubling up to
@@ -30,7 +31,8 @@ func Run(ctx context.Context, opts Options) error {
 	if o.Once {
 		mode = "init"
 	}
-	a.log.Info("agent starting", "mode", mode, "source_dir", o.SourceDir,
+	a.log.Info("agent starting", "version", version.Version, "commit", version.Commit,
+		"mode", mode, "source_dir", o.SourceDir,
 		"endpoints_file", o.EndpointsFile, "output_dir", o.OutputDir,
 		"copy_others", o.CopyOthers, "init_timeout_ms", o.InitTimeout.Milliseconds(),
 		"refresh_interval_ms", o.RefreshInterval.Milliseconds())

@@ -283,3 +283,49 @@ func TestRunWithoutReferencesNeedsNoVault(t *testing.T) {
 		t.Errorf("output = %q", got)
 	}
 }
+
+func TestRunOnlyCaresAboutTheFieldsItsReferencesUse(t *testing.T) {
+	const nested = "nested-PLANTED-0c4d"
+	tests := []struct {
+		name    string
+		extra   map[string]any
+		wantErr string
+	}{
+		{name: "an object, an array and a null no reference uses are ignored",
+			extra: map[string]any{"meta": map[string]any{"owner": nested},
+				"tags": []any{nested}, "gone": nil}},
+		{name: "a referenced object field fails naming the field, never its value",
+			extra: map[string]any{"sql_store_password": map[string]any{"v": nested}},
+			wantErr: `secret_key "sql_store_password" (at tracker_store.password) in ` +
+				`secret/data/rasa-secrets is a JSON object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fields := sqlFields()
+			for k, v := range tt.extra {
+				fields[k] = v
+			}
+			f := newFakeVault(t, fields)
+			logs := &logSink{}
+			o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), f.URL, logs)
+
+			err := Run(context.Background(), o)
+			assertNoLeak(t, "the logs", logs.text(), nested)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Run = %v, want the file resolved", err)
+				}
+				got := readFile(t, filepath.Join(o.OutputDir, "endpoints.yml"))
+				if !strings.Contains(got, `password: "`+plantedPassword+`"`) {
+					t.Error("the resolved file lacks the password")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Run = %v, want an error containing %q", err, tt.wantErr)
+			}
+			assertNoLeak(t, "the error", err.Error(), nested)
+			mustNotExist(t, filepath.Join(o.OutputDir, "endpoints.yml"))
+		})
+	}
+}

@@ -56,9 +56,9 @@ func TestRealVaultReadsAndClassifies(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ReadSecret: %v", err)
 		}
-		if got["sql_store_username"] != "rasa" || got["sql_store_password"] != password ||
-			got["port"] != "5432" {
-			t.Errorf("ReadSecret returned wrong values for fields %v", keys(got))
+		if got.Fields["sql_store_username"] != "rasa" ||
+			got.Fields["sql_store_password"] != password || got.Fields["port"] != "5432" {
+			t.Errorf("ReadSecret returned wrong values for fields %v", keys(got.Fields))
 		}
 	})
 

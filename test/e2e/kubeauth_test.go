@@ -181,7 +181,7 @@ func TestAgentWithKubernetesAuthLogsInAgainAfterItsTokenIsRevoked(t *testing.T) 
 	}
 	p := startAgent(t, []string{"VAULT_RASA_SECRETS_PATH=" + s.secretsPath},
 		"--auth-method=kubernetes", "--auth-role=rasa", "--auth-mount="+s.mount,
-		"--sa-token-path="+jwtPath, "--refresh-interval=500ms")
+		"--sa-token-path="+jwtPath, "--refresh-interval=1s")
 	waitFor(t, 30*time.Second, "the agent to be ready", func() bool {
 		code, _ := p.probe(t)
 		return code == 0
