@@ -11,8 +11,7 @@ import (
 // endpointsSource is endpoints.yml as read from the ConfigMap, with the words that
 // start every denial about it.
 type endpointsSource struct {
-	data []byte
-	doc  *endpoints.Document
+	doc *endpoints.Document
 	// where is e.g. `ConfigMap assistants/support-bot-configmap key "endpoints"`.
 	where string
 }
@@ -30,9 +29,7 @@ func readEndpoints(cm *corev1.ConfigMap, namespace string, target Target) (
 	if !ok {
 		return source, deny(missingKey(cm, name, target))
 	}
-	source.data = []byte(text)
-
-	doc, err := endpoints.Parse(source.data)
+	doc, err := endpoints.Parse([]byte(text))
 	if err != nil {
 		return source, deny(fmt.Sprintf("%s: %v", source.where, err))
 	}

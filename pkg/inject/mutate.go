@@ -59,10 +59,10 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 	}
 
 	// Scanned once: the YAML walk is a real share of a review's CPU.
-	uses := envUsesOutsideSecretsManager(source.data)
+	uses := envUsesOutsideSecretsManager(source.doc)
 	usedElsewhere := map[string]bool{}
 	for _, use := range uses {
-		usedElsewhere[use.name] = true
+		usedElsewhere[use.Name] = true
 	}
 	split := splitEnv(assistant.Env, review.usedEnv, usedElsewhere)
 	tlsMounts, tlsProblems, tlsWarnings := tlsFiles(assistant, split.agent, target)

@@ -100,18 +100,18 @@ func movedEnvWarnings(
 
 	warned := map[string]bool{}
 	for _, use := range uses {
-		if warned[use.name] || !slices.Contains(split.shared, use.name) {
+		if warned[use.Name] || !slices.Contains(split.shared, use.Name) {
 			continue
 		}
-		warned[use.name] = true
+		warned[use.Name] = true
 		consequence := "the assistant sees a Vault setting it no longer needs"
-		if use.name == EnvSecretManager {
+		if use.Name == EnvSecretManager {
 			consequence = "Rasa will start its own secrets manager and contact Vault"
 		}
 		warnings = append(warnings, fmt.Sprintf("%s: %s %s expands ${%s}, so %s stays on "+
 			"container %q as well as going to the injected containers, and %s: give that "+
 			"value a variable name outside SECRET_MANAGER and VAULT_*", source.where,
-			endpoints.FileName, use.field, use.name, use.name, assistant.Name, consequence))
+			endpoints.FileName, use.Field, use.Name, use.Name, assistant.Name, consequence))
 	}
 
 	if len(assistant.EnvFrom) > 0 {
