@@ -24,6 +24,7 @@ type certsFlags struct {
 	service, namespace, out string
 	hosts                   []string
 	validity                time.Duration
+	force                   bool
 }
 
 func parseCertsFlags(args []string, stderr io.Writer) (certsFlags, error) {
@@ -46,6 +47,8 @@ func parseCertsFlags(args []string, stderr io.Writer) (certsFlags, error) {
 	// key does not stay trusted for a decade.
 	fs.DurationVar(&f.validity, "validity", 365*24*time.Hour,
 		"validity of the CA and the serving certificate")
+	fs.BoolVar(&f.force, "force", false,
+		"overwrite files already in --out (ca.key among them: the old CA is then lost)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -157,6 +160,15 @@ func writeCerts(f certsFlags, now time.Time) error {
 
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", f.out, err)
+	}
+	if !f.force {
+		for _, name := range []string{"ca.crt", "ca.key", "tls.crt", "tls.key"} {
+			path := filepath.Join(f.out, name)
+			if _, err := os.Lstat(path); err == nil {
+				return fmt.Errorf("%s exists: a second run would replace the CA that "+
+					"deployed caBundles trust; pick another --out or pass --force", path)
+			}
+		}
 	}
 	files := []struct {
 		name  string

@@ -131,3 +131,37 @@ func TestCertsRejectsBadFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestCertsKeepsAnExistingCAUnlessForced(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"certs", "--service", "s", "--namespace", "n", "--out", out}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("first run: exit %d, stderr: %s", code, stderr.String())
+	}
+	caKey, err := os.ReadFile(filepath.Join(out, "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stderr.Reset()
+	if code := run(context.Background(), args, &stdout, &stderr); code == 0 {
+		t.Fatal("a second run into the same --out succeeded; want a refusal")
+	}
+	if !strings.Contains(stderr.String(), "--force") {
+		t.Errorf("refusal %q does not name --force", stderr.String())
+	}
+	again, _ := os.ReadFile(filepath.Join(out, "ca.key"))
+	if !bytes.Equal(again, caKey) {
+		t.Fatal("the refused run replaced ca.key")
+	}
+
+	forced := append(slices.Clone(args), "--force")
+	if code := run(context.Background(), forced, &stdout, &stderr); code != 0 {
+		t.Fatalf("--force: exit %d, stderr: %s", code, stderr.String())
+	}
+	again, _ = os.ReadFile(filepath.Join(out, "ca.key"))
+	if bytes.Equal(again, caKey) {
+		t.Error("--force kept the old ca.key; want a new CA")
+	}
+}

@@ -60,8 +60,8 @@ func DefaultOptions() Options {
 // Validate reports every option that would make injected pods fail or misbehave.
 func (o Options) Validate() error {
 	var errs []error
-	if o.Image == "" {
-		errs = append(errs, errors.New("image: empty: set the image of the injected containers"))
+	if msg := imageProblem(o.Image); msg != "" {
+		errs = append(errs, fmt.Errorf("image %q %s", o.Image, msg))
 	}
 
 	switch o.ImagePullPolicy {

@@ -22,7 +22,10 @@ func TestOptionsValidate(t *testing.T) {
 			o.ImagePullPolicy = ""
 		}},
 		{name: "an empty image is rejected", change: func(o *Options) { o.Image = "" },
-			want: []string{"image: empty"}},
+			want: []string{"is not an image reference"}},
+		{name: "an image with a space is rejected as the annotation would be",
+			change: func(o *Options) { o.Image = "ghcr.io/x:bad tag!" },
+			want:   []string{`"ghcr.io/x:bad tag!" is not an image reference`}},
 		{name: "an unknown pull policy is rejected", change: func(o *Options) {
 			o.ImagePullPolicy = "Sometimes"
 		}, want: []string{`"Sometimes" is not one of`}},

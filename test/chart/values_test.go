@@ -58,6 +58,9 @@ func TestSchemaRejectsValuesThatWouldBreakTheInstall(t *testing.T) {
 		{"a misspelt value", []string{"replicas=3"}, "replicas"},
 		{"zero replicas", []string{"replicaCount=0"}, "replicaCount"},
 		{"an unknown sidecar mode", []string{"webhook.nativeSidecars=maybe"}, "nativeSidecars"},
+		{"an image tag with a space", []string{"image.tag=bad tag!"}, "/image/tag"},
+		{"an upper-case repository", []string{"agent.image.repository=UPPER/Repo"},
+			"/agent/image/repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +129,13 @@ func TestValuesReachTheObjects(t *testing.T) {
 		RequiredDuringSchedulingIgnoredDuringExecution) != 1 {
 		t.Error("hard anti-affinity is not required")
 	}
+	// With one node per replica a surge pod fits nowhere: replace one at a time.
+	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxSurge == nil ||
+		ru.MaxSurge.IntValue() != 0 || ru.MaxUnavailable == nil ||
+		ru.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("hard anti-affinity strategy %+v, want maxSurge 0, maxUnavailable 1",
+			d.Spec.Strategy)
+	}
 	if r.kinds()["PodDisruptionBudget"] != 0 {
 		t.Error("a disabled PodDisruptionBudget was rendered")
 	}
@@ -162,5 +172,21 @@ func TestChartPassesOnlyFlagsTheBinaryKnows(t *testing.T) {
 			t.Errorf("chart passes --%s, which %s serve does not know", name,
 				filepath.Base(bin))
 		}
+	}
+}
+
+// Setting only the agent's tag (or digest) keeps the webhook's repository.
+func TestAgentImageFallsBackToTheWebhookRepository(t *testing.T) {
+	h := newHelm(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := h.template(ctx, "image.repository=registry.example/rvw", "image.tag=1.0.0",
+		"agent.image.tag=1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode[appsv1.Deployment](t, r, "Deployment").Spec.Template.Spec.Containers[0]
+	if got := flagValue(c.Args, "--agent-image"); got != "registry.example/rvw:1.1.0" {
+		t.Errorf("--agent-image %q, want registry.example/rvw:1.1.0", got)
 	}
 }

@@ -62,11 +62,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- include "rvw.imageRef" (dict "repository" .Values.image.repository "tag" $tag "digest" .Values.image.digest) }}
 {{- end }}
 
-{{/* The injected containers' image: the webhook's own unless agent.image names one. */}}
+{{/*
+The injected containers' image: the webhook's own, unless agent.image sets a part;
+then its repository and tag fall back to the webhook's, and its digest is its own
+(the webhook's digest pins the webhook image only).
+*/}}
 {{- define "rvw.agentImage" -}}
-{{- if .Values.agent.image.repository }}
-{{- $tag := default .Chart.AppVersion .Values.agent.image.tag }}
-{{- include "rvw.imageRef" (dict "repository" .Values.agent.image.repository "tag" $tag "digest" .Values.agent.image.digest) }}
+{{- $a := .Values.agent.image }}
+{{- if or $a.repository $a.tag $a.digest }}
+{{- $repo := default .Values.image.repository $a.repository }}
+{{- $tag := default (default .Chart.AppVersion .Values.image.tag) $a.tag }}
+{{- include "rvw.imageRef" (dict "repository" $repo "tag" $tag "digest" $a.digest) }}
 {{- else }}
 {{- include "rvw.image" . }}
 {{- end }}
