@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,7 +72,7 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
 	fs.StringVar(&f.healthAddr, "health-addr", agent.DefaultHealthAddr,
 		"renewal agent: loopback address of the probe endpoint (empty: none)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info or error")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -93,10 +92,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	f, err := parseAgentFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, err)
-		}
-		return 2
+		return usageExit(err, stderr)
 	}
 	log, err := logging.New(stderr, f.logLevel)
 	if err != nil {

@@ -49,7 +49,7 @@ func parseCertsFlags(args []string, stderr io.Writer) (certsFlags, error) {
 		"validity of the CA and the serving certificate")
 	fs.BoolVar(&f.force, "force", false,
 		"overwrite files already in --out (ca.key among them: the old CA is then lost)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -77,10 +77,7 @@ func parseCertsFlags(args []string, stderr io.Writer) (certsFlags, error) {
 func runCerts(args []string, stdout, stderr io.Writer) int {
 	f, err := parseCertsFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, err)
-		}
-		return 2
+		return usageExit(err, stderr)
 	}
 	if err := writeCerts(f, time.Now()); err != nil {
 		fmt.Fprintln(stderr, err)

@@ -35,7 +35,7 @@ func parseInjectFlags(args []string, stderr io.Writer) (injectFlags, error) {
 		"image of the injected containers, as `webhook serve --agent-image`")
 	fs.BoolVar(&f.sidecarAsContainer, "no-native-sidecars", false,
 		"preview for an apiserver older than 1.29 (agent as a regular container)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -52,10 +52,7 @@ func parseInjectFlags(args []string, stderr io.Writer) (injectFlags, error) {
 func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := parseInjectFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, err)
-		}
-		return 2
+		return usageExit(err, stderr)
 	}
 
 	pod := &corev1.Pod{}

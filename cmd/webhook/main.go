@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,4 +57,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "webhook: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+}
+
+// printedError marks an error the flag package has already printed, with the usage.
+type printedError struct{ error }
+
+// Unwrap lets errors.Is still find flag.ErrHelp.
+func (e printedError) Unwrap() error { return e.error }
+
+// parseFlags parses args into fs. With flag.ContinueOnError the flag package prints a
+// parse error (or -h's usage) itself, so the error comes back marked as printed.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return printedError{err}
+	}
+	return nil
+}
+
+// usageExit reports a command-line error once and returns the usage exit code, 2:
+// errors found after parsing (extra arguments, a missing flag) are printed here.
+func usageExit(err error, stderr io.Writer) int {
+	var printed printedError
+	if !errors.As(err, &printed) {
+		fmt.Fprintln(stderr, err)
+	}
+	return 2
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,12 +23,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&check, "check", "ready",
 		"started (the files are written) or ready (written, token alive, Vault answering)")
 	fs.DurationVar(&p.Timeout, "timeout", time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 2
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+	if err := parseFlags(fs, args); err != nil {
+		return usageExit(err, stderr)
 	}
 	switch check {
 	case "ready":

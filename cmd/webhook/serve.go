@@ -53,7 +53,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 		"the webhook's own namespace, whose pods are never touched (default $POD_NAMESPACE)")
 	fs.BoolVar(&f.configMapCache, "configmap-cache", true, "keep recently read "+
 		"endpoints.yml keys for 30s and rate-limit ConfigMap GETs (false: one GET per review)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -71,10 +71,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 	f, err := parseServeFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, err)
-		}
-		return 2
+		return usageExit(err, stderr)
 	}
 	log, err := logging.New(stderr, f.logLevel)
 	if err != nil {
