@@ -74,9 +74,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// usageExit reports a command-line error once and returns the usage exit code, 2:
-// errors found after parsing (extra arguments, a missing flag) are printed here.
+// usageExit reports a command-line error once and returns the usage exit code, 2, or 0
+// for -h: errors found after parsing (extra arguments, a missing flag) are printed here.
 func usageExit(err error, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	var printed printedError
 	if !errors.As(err, &printed) {
 		fmt.Fprintln(stderr, err)

@@ -59,6 +59,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
+	// controller-runtime reads a port <= 0 as "webhook server disabled" and would exit 0.
+	if f.port < 1 || f.port > 65535 {
+		return f, fmt.Errorf("--port %d: use a TCP port from 1 to 65535", f.port)
+	}
 	switch f.nativeSidecars {
 	case "auto", "true", "false":
 	default:
