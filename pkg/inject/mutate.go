@@ -73,6 +73,7 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 	warnings = append(warnings, sidecarWarnings(pod, settings, opts)...)
 	warnings = append(warnings, tlsWarnings...)
 	warnings = append(warnings, readabilityWarning(pod, assistant)...)
+	warnings = append(warnings, ownInitWarning(pod, target)...)
 
 	return apply(pod, target, split, settings, opts, tlsMounts), warnings, nil
 }

@@ -89,19 +89,3 @@ func reservedPath(p string) bool {
 	}
 	return false
 }
-
-// readabilityWarning explains when the resolved file (mode 0440) may be unreadable by
-// the assistant: with no fsGroup and no runAsUser anywhere, each container runs as its
-// image's user, and the agent's is not the assistant's.
-func readabilityWarning(pod *corev1.Pod, assistant *corev1.Container) []string {
-	if sc := pod.Spec.SecurityContext; sc != nil && (sc.FSGroup != nil || sc.RunAsUser != nil) {
-		return nil
-	}
-	if sc := assistant.SecurityContext; sc != nil && sc.RunAsUser != nil {
-		return nil
-	}
-	return []string{fmt.Sprintf("the pod sets neither spec.securityContext.fsGroup nor a "+
-		"runAsUser, so the agent (its image's user) writes endpoints.yml with mode 0440 "+
-		"that container %q may not be able to read: set spec.securityContext.fsGroup",
-		assistant.Name)}
-}
