@@ -60,7 +60,7 @@ func runInBackground(t *testing.T, o Options) (stop func() error) {
 }
 
 func TestRealVaultRestartKeepsTheFileAndRecovers(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	id := "rvw-restart-" + harness.RandomHex(8)
 	const rotated = "pw-PLANTED-after-restart-3c1"
 	seedWithID(t, v, id, plantedPassword)
@@ -121,7 +121,7 @@ func TestRealVaultRevokeOnExit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := startRealVault(t)
+			v := harness.StartVault(t)
 			token := rasaToken(t, v, sqlFields(), time.Hour)
 			logs := &logSink{}
 			o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
@@ -156,7 +156,7 @@ func TestRealVaultRevokeOnExit(t *testing.T) {
 }
 
 func TestRealVaultReadsTheTokenFromAFile(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, sqlFields(), time.Hour)
 	file := filepath.Join(t.TempDir(), "vault-token")
 	if err := os.WriteFile(file, []byte(token+"\n"), 0o400); err != nil {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
 
 // Planted values: no log line, error or termination message may ever contain them.
@@ -260,13 +261,11 @@ func sample(t *testing.T, name string) string {
 // closedURL returns an http URL on 127.0.0.1 where nothing listens.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "http://" + addr
+	return "http://127.0.0.1:" + strconv.Itoa(port)
 }
 
 // testOptions are Options for a run against addr with the planted token.

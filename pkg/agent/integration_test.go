@@ -13,15 +13,6 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
 
-// startRealVault starts a dev server, or skips in -short mode.
-func startRealVault(t *testing.T) *harness.Vault {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a real Vault dev server")
-	}
-	return harness.StartVault(t)
-}
-
 // rasaToken writes the SQL secret and returns a token whose policy reads only it.
 func rasaToken(t *testing.T, v *harness.Vault, fields map[string]any, ttl time.Duration) string {
 	t.Helper()
@@ -41,7 +32,7 @@ path "transit/decrypt/rasa-tracker" { capabilities = ["update"] }`
 }
 
 func TestRealVaultResolvesTheSQLSample(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, sqlFields(), time.Hour)
 	logs := &logSink{}
 	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
@@ -59,7 +50,7 @@ func TestRealVaultResolvesTheSQLSample(t *testing.T) {
 }
 
 func TestRealVaultResolvesTheTransitSample(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	if err := v.EnableTransit("transit"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +79,7 @@ func TestRealVaultResolvesTheTransitSample(t *testing.T) {
 }
 
 func TestRealVaultFailuresWriteNothing(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, map[string]any{"sql_store_username": plantedUser,
 		"other": plantedPassword}, time.Hour)
 	const wrongToken = "hvs.PLANTED-not-a-real-token"
@@ -136,7 +127,7 @@ func TestRealVaultFailuresWriteNothing(t *testing.T) {
 }
 
 func TestRealVaultAgentKeepsAShortLivedTokenAlive(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, sqlFields(), 3*time.Second)
 	logs := &logSink{}
 	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
@@ -166,7 +157,7 @@ func TestRealVaultAgentKeepsAShortLivedTokenAlive(t *testing.T) {
 }
 
 func TestRealVaultAgentNoticesARevokedToken(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, sqlFields(), 20*time.Second)
 	logs := &logSink{}
 	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
@@ -200,7 +191,7 @@ func TestRealVaultAgentNoticesARevokedToken(t *testing.T) {
 }
 
 func TestRealVaultCopiesCredentialsThroughTheKubeletLayout(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token := rasaToken(t, v, sqlFields(), time.Hour)
 	src := kubeletLayout(t, map[string]string{
 		"endpoints.yml":   sample(t, "endpoints-sql.yml"),

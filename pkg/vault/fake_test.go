@@ -2,14 +2,15 @@ package vault
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vaultconfig"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
 
 // plantedToken is the token every unit test uses; no output may ever contain it.
@@ -82,13 +83,11 @@ func newTestClient(t *testing.T, addr, namespace string, opts ...Option) *Client
 // closedAddr returns an http URL on 127.0.0.1 where nothing listens.
 func closedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "http://" + addr
+	return "http://127.0.0.1:" + strconv.Itoa(port)
 }
 
 // assertNoLeak fails when text contains the planted token or any of the values.

@@ -11,15 +11,6 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
 
-// startRealVault starts a dev server, or skips in -short mode.
-func startRealVault(t *testing.T) *harness.Vault {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a real Vault dev server")
-	}
-	return harness.StartVault(t)
-}
-
 // realClient builds a Client for v with token.
 func realClient(t *testing.T, v *harness.Vault, token string) *Client {
 	t.Helper()
@@ -33,7 +24,7 @@ func realClient(t *testing.T, v *harness.Vault, token string) *Client {
 const readRasaSecrets = `path "secret/data/rasa-secrets" { capabilities = ["read"] }`
 
 func TestRealVaultReadsAndClassifies(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	const password = "pw-PLANTED-9c1d"
 	err := v.PutSecret("secret", "rasa-secrets", map[string]any{
 		"sql_store_username": "rasa", "sql_store_password": password, "port": 5432,
@@ -105,7 +96,7 @@ func TestRealVaultReadsAndClassifies(t *testing.T) {
 }
 
 func TestRealVaultDecryptsTransitCiphertext(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	if err := v.EnableTransit("transit"); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +126,7 @@ func TestRealVaultDecryptsTransitCiphertext(t *testing.T) {
 }
 
 func TestRealVaultRenewsAShortLivedToken(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token, err := v.CreateToken(nil, 3*time.Second, true)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +166,7 @@ func TestRealVaultRenewsAShortLivedToken(t *testing.T) {
 }
 
 func TestRealVaultRefusesToRenewARevokedToken(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	token, err := v.CreateToken(nil, time.Minute, true)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +185,7 @@ func TestRealVaultRefusesToRenewARevokedToken(t *testing.T) {
 }
 
 func TestRealVaultRootTokenIsNotScheduledForRenewal(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	info, err := realClient(t, v, v.RootToken).LookupSelf(ctx)

@@ -109,7 +109,7 @@ func exercise(t *testing.T, c *Client, ciphertext string) {
 }
 
 func TestRealVaultBehindProxies(t *testing.T) {
-	v := startRealVault(t)
+	v := harness.StartVault(t)
 	ct := seedForProxy(t, v)
 
 	t.Run("every request carries the namespace header", func(t *testing.T) {

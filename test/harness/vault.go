@@ -47,9 +47,13 @@ type Vault struct {
 }
 
 // StartVault starts a Vault dev server for the test and stops it when the test ends.
-// The first call on a machine waits for the cached build of the vault binary.
+// The first call on a machine waits for the cached build of the vault binary. Under
+// -short the calling test is skipped: every real-server test skips the same way.
 func StartVault(t testing.TB) *Vault {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real Vault dev server")
+	}
 	v, err := StartVaultProcess(context.Background(), t.Logf)
 	if err != nil {
 		t.Fatalf("starting vault dev server: %v", err)
