@@ -6,21 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/kube"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/logging"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/serving"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/version"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/webhook"
 )
@@ -59,7 +56,6 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
-	// controller-runtime reads a port <= 0 as "webhook server disabled" and would exit 0.
 	if f.port < 1 || f.port > 65535 {
 		return f, fmt.Errorf("--port %d: use a TCP port from 1 to 65535", f.port)
 	}
@@ -82,28 +78,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	ctrllog.SetLogger(log)
 	if err := serve(ctx, f, log); err != nil {
 		log.Error(err, "webhook stopped")
 		return 1
 	}
 	return 0
-}
-
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig == "" {
-		cfg, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, fmt.Errorf("in-cluster config (pass --kubeconfig outside a "+
-				"cluster): %w", err)
-		}
-		return cfg, nil
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
-	}
-	return cfg, nil
 }
 
 func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
@@ -115,15 +94,13 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("injection options: %w", err)
 	}
-	cfg, err := restConfig(f.kubeconfig)
+	// One GET of one ConfigMap per review (or per cache miss), rate-limited by the
+	// handler's cache (DefaultGetQPS).
+	api, err := kube.Load(f.kubeconfig)
 	if err != nil {
-		return err
+		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	// client-go's default of 5 requests/s (burst 10) throttled cache misses to a few
-	// reviews a second in the benchmark, and reviews waiting on it timed out; the
-	// handler's own limiter (DefaultGetQPS) is the one that should bind.
-	cfg.QPS, cfg.Burst = webhook.DefaultGetQPS, webhook.DefaultGetBurst
-	native, serverVersion, err := nativeSidecars(f.nativeSidecars, cfg)
+	native, serverVersion, err := nativeSidecars(ctx, f.nativeSidecars, api)
 	if err != nil {
 		return err
 	}
@@ -133,24 +110,18 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 			"sidecars, so Jobs with injected pods will not complete", "serverVersion",
 			serverVersion)
 	}
-	// A direct client: each review GETs one ConfigMap in the pod's namespace.
-	reader, err := client.New(cfg, client.Options{})
-	if err != nil {
-		return fmt.Errorf("creating Kubernetes client: %w", err)
-	}
-
-	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{
-		Host: f.listen, Port: f.port, CertDir: f.certDir,
-	})
-	handler := &webhook.Handler{Reader: reader, Options: opts, Logger: log}
+	handler := &webhook.Handler{Reader: api, Options: opts, Logger: log}
 	if f.configMapCache {
 		handler.Cache = webhook.NewConfigMapCache()
 	}
-	webhook.Register(srv, handler)
+	mux := http.NewServeMux()
+	mux.Handle(webhook.Path, handler)
+	srv := &serving.Server{Addr: net.JoinHostPort(f.listen, strconv.Itoa(f.port)),
+		CertDir: f.certDir, Handler: mux, Logger: log}
 
 	log.Info("starting webhook", "version", version.Version, "commit", version.Commit,
-		"address", fmt.Sprintf("%s:%d", f.listen, f.port), "path", webhook.Path,
-		"agentImage", opts.Image, "nativeSidecars", native,
+		"address", srv.Addr, "path", webhook.Path,
+		"apiserver", api.Host(), "agentImage", opts.Image, "nativeSidecars", native,
 		"excludedNamespaces", opts.ExcludedNamespaces, "configMapCache", f.configMapCache)
 
 	errc := make(chan error, 2)
@@ -177,24 +148,26 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 // healthServer serves liveness, readiness (true only once the TLS server answers with
 // a loaded certificate, and false again once shutdown begins, so the Service stops
 // sending reviews while in-flight ones finish) and Prometheus metrics.
-func healthServer(ctx context.Context, addr string, srv ctrlwebhook.Server) *http.Server {
-	started := srv.StartedChecker()
+func healthServer(ctx context.Context, addr string, srv *serving.Server) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if ctx.Err() != nil {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		if err := started(r); err != nil {
+		if err := srv.Ready(); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ok")
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		webhook.WriteMetrics(w)
+	})
 	// ReadHeaderTimeout bounds slow-header (Slowloris) clients on this plain-HTTP port.
 	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 }

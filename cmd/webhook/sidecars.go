@@ -1,12 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/rest"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/kube"
 )
 
 // nativeSidecarMinor is the first Kubernetes 1.x minor with native sidecars enabled by
@@ -14,9 +15,9 @@ import (
 const nativeSidecarMinor = 29
 
 // nativeSidecars resolves --native-sidecars: "true" and "false" as given, "auto" by
-// asking the apiserver's /version once at start. It returns the answer and the version
-// seen, for the start-up log.
-func nativeSidecars(flag string, cfg *rest.Config) (bool, string, error) {
+// asking the apiserver's /version once at start (within 10 s). It returns the answer and
+// the version seen, for the start-up log.
+func nativeSidecars(ctx context.Context, flag string, api *kube.Client) (bool, string, error) {
 	switch flag {
 	case "true":
 		return true, "", nil
@@ -24,12 +25,9 @@ func nativeSidecars(flag string, cfg *rest.Config) (bool, string, error) {
 		return false, "", nil
 	}
 
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return false, "", fmt.Errorf("--native-sidecars=auto: creating discovery client: %w",
-			err)
-	}
-	info, err := dc.ServerVersion()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := api.ServerVersion(ctx)
 	if err != nil {
 		return false, "", fmt.Errorf("--native-sidecars=auto: reading the apiserver "+
 			"version (set --native-sidecars=true or false to skip): %w", err)

@@ -50,7 +50,8 @@ func benchmarkReview(b *testing.B, roundTrip time.Duration, cached bool) {
 			return c.Get(ctx, key, obj, opts...)
 		},
 	}).Build()
-	h := &Handler{Reader: api, Options: inject.DefaultOptions(), Logger: logr.Discard()}
+	h := &Handler{Reader: clientReader{api}, Options: inject.DefaultOptions(),
+		Logger: logr.Discard()}
 	if cached {
 		h.Cache = NewConfigMapCache()
 	}
@@ -68,13 +69,13 @@ func benchmarkReview(b *testing.B, roundTrip time.Duration, cached bool) {
 
 // BenchmarkServeHTTP reviews the Rasa chart pod the way the apiserver sends it: an
 // AdmissionReview body through the HTTP entry point, decoded, reviewed with a cached
-// ConfigMap, and the response with its patch encoded. It adds to BenchmarkReview what
-// controller-runtime spends around the handler.
+// ConfigMap, and the response with its patch encoded. It adds to BenchmarkReview the
+// decoding and encoding around the handler.
 func BenchmarkServeHTTP(b *testing.B) {
 	pod, cm := chartFixture(b)
-	h := &Handler{Reader: fake.NewClientBuilder().WithObjects(cm).Build(),
+	h := &Handler{Reader: clientReader{fake.NewClientBuilder().WithObjects(cm).Build()},
 		Cache: NewConfigMapCache(), Options: inject.DefaultOptions(), Logger: logr.Discard()}
-	hook := NewWebhook(h)
+	hook := h
 	req := rawPodRequest(pod.Namespace, mustJSON(b, pod))
 	body := mustJSON(b, admissionv1.AdmissionReview{TypeMeta: admissionReviewType,
 		Request: &req.AdmissionRequest})

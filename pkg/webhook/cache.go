@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/cache"
-	"k8s.io/client-go/util/flowcontrol"
 )
 
 // Defaults of NewConfigMapCache; see ConfigMapCache for why.
@@ -44,7 +44,7 @@ type ConfigMapCache struct {
 	entries    *cache.LRUExpireCache
 	ttl        time.Duration
 	valueBytes int
-	limiter    flowcontrol.RateLimiter
+	limiter    *rate.Limiter
 }
 
 // NewConfigMapCache returns a cache with the Default* limits.
@@ -53,7 +53,7 @@ func NewConfigMapCache() *ConfigMapCache {
 		entries:    cache.NewLRUExpireCache(DefaultCacheEntries),
 		ttl:        DefaultCacheTTL,
 		valueBytes: DefaultCacheValueBytes,
-		limiter:    flowcontrol.NewTokenBucketRateLimiter(DefaultGetQPS, DefaultGetBurst),
+		limiter:    rate.NewLimiter(DefaultGetQPS, DefaultGetBurst),
 	}
 }
 
@@ -93,7 +93,7 @@ func (c *ConfigMapCache) add(key cacheKey, cm *corev1.ConfigMap) {
 	c.entries.Add(key, kept, c.ttl)
 }
 
-// wait takes a token for one GET, or fails when ctx ends first.
+// wait takes a token for one GET, or fails at once when ctx would end first.
 func (c *ConfigMapCache) wait(ctx context.Context) error {
 	return c.limiter.Wait(ctx)
 }

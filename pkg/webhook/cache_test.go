@@ -97,7 +97,7 @@ func TestConfigMapCache(t *testing.T) {
 				objs = append(objs, cm)
 			}
 			api := countingClient(&gets, objs...)
-			h := &Handler{Reader: api, Cache: NewConfigMapCache(),
+			h := &Handler{Reader: clientReader{api}, Cache: NewConfigMapCache(),
 				Options: inject.DefaultOptions()}
 
 			got := tt.run(t, h, api)

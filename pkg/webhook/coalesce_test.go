@@ -28,7 +28,8 @@ func TestConcurrentMissesForOneConfigMapShareOneGET(t *testing.T) {
 			return c.Get(ctx, key, obj, opts...)
 		},
 	}).Build()
-	h := &Handler{Reader: api, Cache: NewConfigMapCache(), Options: inject.DefaultOptions()}
+	h := &Handler{Reader: clientReader{api}, Cache: NewConfigMapCache(),
+		Options: inject.DefaultOptions()}
 
 	const reviews = 20
 	answers := make([]string, reviews)

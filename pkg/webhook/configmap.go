@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
@@ -34,7 +33,7 @@ func (h *Handler) lookupConfigMap(
 	key := cacheKey{namespace: namespace, name: target.ConfigMapName, key: target.Key}
 	if h.Cache != nil && !fresh {
 		if cm, ok := h.Cache.get(key); ok {
-			configMapLookups.WithLabelValues(sourceCache, "hit").Inc()
+			configMapLookups[sourceCache]["hit"].Inc()
 			return cm, sourceCache, nil
 		}
 	}
@@ -56,7 +55,7 @@ func (h *Handler) lookupConfigMap(
 	case err != nil:
 		result = "error"
 	}
-	configMapLookups.WithLabelValues(sourceAPI, result).Inc()
+	configMapLookups[sourceAPI][result].Inc()
 	if err != nil {
 		return nil, sourceAPI, err
 	}
@@ -81,9 +80,7 @@ func (h *Handler) getConfigMap(ctx context.Context, namespace string, target inj
 		}
 	}
 
-	cm := &corev1.ConfigMap{}
-	err := h.Reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: target.ConfigMapName},
-		cm)
+	cm, err := h.Reader.GetConfigMap(ctx, namespace, target.ConfigMapName)
 	switch {
 	case err == nil:
 		return cm, nil

@@ -8,6 +8,10 @@
 // ConfigMap, in the pod's own namespace, bounded by a short timeout and rate-limited,
 // and skipped when ConfigMapCache holds a recent copy. Everything else is pure and
 // lives in pkg/inject. A review has no side effects, so dry-run requests are answered
-// exactly like real ones. Reviews are counted and timed on controller-runtime's metrics
-// registry, and each gets one log line with its UID, namespace and pod.
+// exactly like real ones. Reviews are counted and timed on Registry, and each gets one
+// log line with its UID, namespace and pod.
+//
+// Handler is a plain http.Handler and pkg/serving its TLS server: neither
+// controller-runtime nor client-go is linked into the binary, whose agent subcommand
+// would otherwise carry their memory (docs/benchmarks.md).
 package webhook

@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 )
 
@@ -37,7 +36,7 @@ func readYAML(t testing.TB, dir, file string, into any) []byte {
 }
 
 // podRequest builds the admission request the apiserver would send for creating pod.
-func podRequest(t *testing.T, pod *corev1.Pod) admission.Request {
+func podRequest(t *testing.T, pod *corev1.Pod) Request {
 	t.Helper()
 	raw, err := json.Marshal(pod)
 	if err != nil {
@@ -47,8 +46,8 @@ func podRequest(t *testing.T, pod *corev1.Pod) admission.Request {
 }
 
 // rawPodRequest is podRequest for a pod already in JSON.
-func rawPodRequest(namespace string, raw []byte) admission.Request {
-	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+func rawPodRequest(namespace string, raw []byte) Request {
+	return Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		UID:       types.UID("705ab4f5-6393-11e8-b7cc-42010a800002"),
 		Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
 		Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},

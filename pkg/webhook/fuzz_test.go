@@ -46,11 +46,12 @@ func FuzzHandle(f *testing.F) {
 
 	silent := funcr.New(func(string, string) {}, funcr.Options{})
 	h := &Handler{
-		Reader:  fake.NewClientBuilder().WithObjects(cm).Build(),
+		Reader:  clientReader{fake.NewClientBuilder().WithObjects(cm).Build()},
 		Options: inject.DefaultOptions(),
 		Logger:  silent,
 	}
-	hook := NewWebhook(h).WithRecoverPanic(false)
+	h.panics = true // a panic must fail the fuzz test, not become a 500
+	hook := h
 
 	f.Fuzz(func(t *testing.T, body []byte) {
 		httpReq := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))

@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/sync/singleflight"
 	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
@@ -32,28 +30,36 @@ const (
 // webhook changes (an UPDATE cannot add containers to a pod).
 const reasonNotPodCreate = "not a pod create"
 
-// Handler is the admission.Handler that injects the Vault agent into opted-in pods.
+// ConfigMapGetter reads one ConfigMap from the apiserver. A ConfigMap that does not
+// exist is an error for which k8s.io/apimachinery/pkg/api/errors.IsNotFound is true.
+// *kube.Client is the one `webhook serve` uses.
+type ConfigMapGetter interface {
+	GetConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error)
+}
+
+// Handler is the http.Handler that injects the Vault agent into opted-in pods: it
+// answers the apiserver's AdmissionReviews (ServeHTTP), each through Handle.
 type Handler struct {
-	// Reader reads the endpoints ConfigMap, always in the request's namespace. Give it a
-	// direct API reader (the manager's GetAPIReader), not an informer-backed client:
-	// that would watch every ConfigMap of the cluster to answer a few GETs.
-	Reader client.Reader
+	// Reader reads the endpoints ConfigMap, always in the request's namespace, with one
+	// GET: an informer would watch every ConfigMap of the cluster to answer a few GETs.
+	Reader ConfigMapGetter
 	// Cache, when set, keeps recently read endpoints.yml keys and rate-limits the GETs;
 	// see ConfigMapCache.
 	Cache *ConfigMapCache
 	// Options are passed to pkg/inject for every pod.
 	Options inject.Options
-	// Logger receives one line per review; when unset, the logger controller-runtime
-	// puts in the request context is used.
+	// Logger receives one line per review; when unset, nothing is logged.
 	Logger logr.Logger
 
 	// misses lets concurrent reviews that miss the cache for the same ConfigMap share
 	// one GET: when an entry expires under load, every in-flight review would otherwise
 	// queue on the rate limiter at once and time out.
 	misses singleflight.Group
+	// panics turns off ServeHTTP's panic recovery, so a fuzz test fails on a panic.
+	panics bool
 }
 
-var _ admission.Handler = &Handler{}
+var _ http.Handler = &Handler{}
 
 // review is what one admission review did, for its log line and metrics.
 type review struct {
@@ -78,23 +84,21 @@ type review struct {
 // The review runs on a context that the server's shutdown does not cancel: an
 // in-flight review finishes (its API read bounded by ConfigMapTimeout) while the
 // server drains, instead of failing the pod's creation.
-func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+func (h *Handler) Handle(ctx context.Context, req Request) Response {
 	start := time.Now()
 	resp, r := h.review(context.WithoutCancel(ctx), req)
 	took := time.Since(start)
-	h.logReview(ctx, req, r, took)
+	h.logReview(req, r, took)
 	h.countReview(r, took)
 	return resp
 }
 
 // review does the work of Handle and says what happened.
-func (h *Handler) review(ctx context.Context, req admission.Request) (
-	admission.Response, review,
-) {
+func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	r := review{pod: req.Name}
 	if req.Operation != admissionv1.Create || !isPod(req) {
 		r.outcome, r.reason = outcomeAllowed, reasonNotPodCreate
-		return admission.Allowed(reasonNotPodCreate), r
+		return allowedResponse(reasonNotPodCreate), r
 	}
 	if req.Namespace == "" {
 		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
@@ -118,7 +122,7 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 	}
 	if !decision.Inject {
 		r.outcome, r.reason = outcomeAllowed, decision.Reason
-		return admission.Allowed(decision.Reason), r
+		return allowedResponse(decision.Reason), r
 	}
 
 	mutated, warnings, err := h.mutate(ctx, req.Namespace, pod, target, &r)
@@ -126,40 +130,34 @@ func (h *Handler) review(ctx context.Context, req admission.Request) (
 		return denied(r, denialEndpoints, err)
 	}
 
-	resp, err := patchResponse(req.Object.Raw, pod, mutated, &r)
+	ops, err := patchOps(req.Object.Raw, pod, mutated, &r)
 	if err != nil {
 		return errored(r, http.StatusInternalServerError, err)
 	}
-	if !resp.Allowed {
-		r.outcome, r.reason = outcomeErrored, "creating the patch failed"
-		r.err = errors.New(resp.Result.Message)
-		return resp, r
-	}
 	r.outcome, r.reason = outcomePatched, decision.Reason
-	return resp.WithWarnings(warnings...), r
+	return patchedResponse(ops).withWarnings(warnings...), r
 }
 
-// patchResponse allows the pod with the JSONPatch from raw to mutated. The patch is
-// written from what pkg/inject changes; should mutated differ from pod anywhere else,
-// the whole pods are diffed instead, which costs more and is logged.
-func patchResponse(raw []byte, pod, mutated *corev1.Pod, r *review) (
-	admission.Response, error,
+// patchOps returns the JSONPatch from raw to mutated. The patch is written from what
+// pkg/inject changes; should mutated differ from pod anywhere else, the whole pods are
+// diffed instead, which costs more and is logged.
+func patchOps(raw []byte, pod, mutated *corev1.Pod, r *review) (
+	[]jsonpatch.Operation, error,
 ) {
 	if ops, ok := podPatch(pod, mutated); ok {
-		resp := admission.Response{Patches: ops,
-			AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
-		if len(ops) > 0 {
-			resp.PatchType = ptr.To(admissionv1.PatchTypeJSONPatch)
-		}
-		return resp, nil
+		return ops, nil
 	}
 
 	r.wholePodDiff = true
 	patched, err := json.Marshal(mutated)
 	if err != nil {
-		return admission.Response{}, fmt.Errorf("encoding the injected pod: %w", err)
+		return nil, fmt.Errorf("encoding the injected pod: %w", err)
 	}
-	return admission.PatchResponseFromRaw(raw, patched), nil
+	ops, err := jsonpatch.CreatePatch(raw, patched)
+	if err != nil {
+		return nil, fmt.Errorf("diffing the pod with the injected pod: %w", err)
+	}
+	return ops, nil
 }
 
 // mutate looks up the ConfigMap and runs inject.Mutate. A denial based on a cached
@@ -187,7 +185,7 @@ func (h *Handler) mutate(
 // denied answers a *inject.Denial with 403 and its problems; any other error is ours.
 // stage is the denial* constant of the step that failed; a missing ConfigMap is told
 // apart by its own.
-func denied(r review, stage string, err error) (admission.Response, review) {
+func denied(r review, stage string, err error) (Response, review) {
 	d, ok := inject.IsDenial(err)
 	if !ok {
 		return errored(r, http.StatusInternalServerError, err)
@@ -198,25 +196,19 @@ func denied(r review, stage string, err error) (admission.Response, review) {
 	}
 	r.outcome, r.reason, r.problems = outcomeDenied, "pod cannot be injected", len(d.Problems)
 	r.denial = stage
-	return admission.Denied(d.Error()), r
+	return deniedResponse(d.Error()), r
 }
 
 // errored answers an internal failure with code and the wrapped error.
-func errored(r review, code int32, err error) (admission.Response, review) {
+func errored(r review, code int32, err error) (Response, review) {
 	r.outcome, r.reason, r.err = outcomeErrored, http.StatusText(int(code)), err
-	return admission.Errored(code, err), r
+	return erroredResponse(code, err), r
 }
 
 // logReview writes the one line every review gets. It names the pod, never its
 // endpoints.yml, env or denial text.
-func (h *Handler) logReview(
-	ctx context.Context, req admission.Request, r review, took time.Duration,
-) {
-	log := h.Logger
-	if log.GetSink() == nil {
-		log = logf.FromContext(ctx)
-	}
-	log = log.WithValues("uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
+func (h *Handler) logReview(req Request, r review, took time.Duration) {
+	log := h.logger().WithValues("uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
 		"operation", req.Operation, "dryRun", ptr.Deref(req.DryRun, false),
 		"outcome", r.outcome, "reason", r.reason, "problems", r.problems,
 		"configMapSource", r.source, "duration", took)
@@ -234,25 +226,33 @@ func (h *Handler) logReview(
 	log.Info("pod reviewed")
 }
 
+// logger is h.Logger, or a logger that discards when it is unset.
+func (h *Handler) logger() logr.Logger {
+	if h.Logger.GetSink() == nil {
+		return logr.Discard()
+	}
+	return h.Logger
+}
+
 // countReview updates the metrics for one review.
 func (h *Handler) countReview(r review, took time.Duration) {
-	reviewsTotal.WithLabelValues(r.outcome).Inc()
-	reviewDuration.WithLabelValues(r.outcome).Observe(took.Seconds())
+	reviewsTotal[r.outcome].Inc()
+	reviewDuration[r.outcome].Update(took.Seconds())
 	switch r.outcome {
 	case outcomePatched:
 		injectionsTotal.Inc()
 	case outcomeDenied:
-		denialsTotal.WithLabelValues(r.denial).Inc()
+		denialsTotal[r.denial].Inc()
 	}
 }
 
 // isPod reports whether the request is about a pod itself, not a subresource.
-func isPod(req admission.Request) bool {
+func isPod(req Request) bool {
 	return req.Kind.Group == "" && req.Kind.Kind == "Pod" && req.SubResource == ""
 }
 
 // podName is the pod's name, or its generateName prefix while it has no name yet.
-func podName(pod *corev1.Pod, req admission.Request) string {
+func podName(pod *corev1.Pod, req Request) string {
 	switch {
 	case pod.Name != "":
 		return pod.Name

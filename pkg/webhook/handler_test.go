@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
@@ -27,7 +26,7 @@ import (
 // newHandler returns a Handler whose Reader holds objs.
 func newHandler(objs ...client.Object) *Handler {
 	return &Handler{
-		Reader:  fake.NewClientBuilder().WithObjects(objs...).Build(),
+		Reader:  clientReader{fake.NewClientBuilder().WithObjects(objs...).Build()},
 		Options: inject.DefaultOptions(),
 	}
 }
@@ -88,7 +87,7 @@ func TestHandleAnswers(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		req      admission.Request
+		req      Request
 		objs     []client.Object
 		funcs    *interceptor.Funcs
 		code     int32
@@ -140,10 +139,10 @@ func TestHandleAnswers(t *testing.T) {
 			if tt.funcs != nil {
 				builder = builder.WithInterceptorFuncs(*tt.funcs)
 			}
-			h := &Handler{Reader: builder.Build(), Options: inject.DefaultOptions()}
+			h := &Handler{Reader: clientReader{builder.Build()}, Options: inject.DefaultOptions()}
 
 			resp := h.Handle(context.Background(), tt.req)
-			if err := resp.Complete(tt.req); err != nil { // as admission.Webhook does
+			if err := resp.complete(tt.req); err != nil { // as admission.Webhook does
 				t.Fatal(err)
 			}
 			if resp.Allowed != tt.allowed || resp.Result.Code != tt.code {
@@ -182,7 +181,7 @@ func TestHandleBoundsTheConfigMapRead(t *testing.T) {
 		},
 	}).Build()
 
-	h := &Handler{Reader: reader, Options: inject.DefaultOptions()}
+	h := &Handler{Reader: clientReader{reader}, Options: inject.DefaultOptions()}
 	if resp := h.Handle(context.Background(), podRequest(t, pod)); !resp.Allowed {
 		t.Fatalf("not allowed: %q", resp.Result.Message)
 	}
@@ -196,13 +195,13 @@ func TestHandleBoundsTheConfigMapRead(t *testing.T) {
 }
 
 // withOperation returns req for another operation.
-func withOperation(req admission.Request, op admissionv1.Operation) admission.Request {
+func withOperation(req Request, op admissionv1.Operation) Request {
 	req.Operation = op
 	return req
 }
 
 // withKind returns req for another kind of the core group.
-func withKind(req admission.Request, kind string) admission.Request {
+func withKind(req Request, kind string) Request {
 	req.Kind = metav1.GroupVersionKind{Version: "v1", Kind: kind}
 	return req
 }
@@ -231,7 +230,7 @@ func mutateDirectly(t *testing.T, pod *corev1.Pod, cm *corev1.ConfigMap) (
 }
 
 // applyPatch applies the response's JSONPatch to raw the way the apiserver does.
-func applyPatch(t *testing.T, raw []byte, resp admission.Response) *corev1.Pod {
+func applyPatch(t *testing.T, raw []byte, resp Response) *corev1.Pod {
 	t.Helper()
 	ops, err := json.Marshal(resp.Patches)
 	if err != nil {
@@ -253,7 +252,7 @@ func applyPatch(t *testing.T, raw []byte, resp admission.Response) *corev1.Pod {
 }
 
 // renderPatch renders the patch's operations in the order they apply.
-func renderPatch(t *testing.T, resp admission.Response) []byte {
+func renderPatch(t *testing.T, resp Response) []byte {
 	t.Helper()
 	out, err := json.MarshalIndent(resp.Patches, "", "  ")
 	if err != nil {

@@ -90,7 +90,7 @@ func TestNoSecretValueLeaks(t *testing.T) {
 			if tt.funcs != nil {
 				builder = builder.WithInterceptorFuncs(*tt.funcs)
 			}
-			h := &Handler{Reader: builder.Build(), Options: inject.DefaultOptions(),
+			h := &Handler{Reader: clientReader{builder.Build()}, Options: inject.DefaultOptions(),
 				Logger: captureLogs(&logs)}
 
 			resp := h.Handle(context.Background(), podRequest(t, tt.pod))

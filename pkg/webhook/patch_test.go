@@ -114,7 +114,7 @@ func TestPatchMatchesMutateForEveryInjectCase(t *testing.T) {
 			if _, ok := podPatch(pod, want); !ok {
 				t.Error("podPatch fell back to diffing whole pods")
 			}
-			h := &Handler{Reader: fake.NewClientBuilder().WithObjects(cm).Build(),
+			h := &Handler{Reader: clientReader{fake.NewClientBuilder().WithObjects(cm).Build()},
 				Options: opts}
 			resp := h.Handle(context.Background(), rawPodRequest(pod.Namespace, raw))
 			if !resp.Allowed || len(resp.Patches) == 0 {

@@ -25,9 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/serving"
 )
 
 // writeCert writes a fresh self-signed certificate for 127.0.0.1 with the given
@@ -70,15 +70,16 @@ func writeCert(t *testing.T, dir, commonName string) {
 	}
 }
 
-// startServer runs controller-runtime's webhook server on 127.0.0.1 with h at Path,
-// the way `webhook serve` does, and returns its address and a stop function that
-// returns once the server has shut down.
+// startServer runs pkg/serving's TLS server on 127.0.0.1 with h at Path, the way
+// `webhook serve` does, and returns its address, a function that begins the shutdown,
+// and a channel that gets Start's result once the server has shut down.
 func startServer(t *testing.T, dir string, h *Handler) (string, context.CancelFunc, <-chan error) {
 	t.Helper()
 	port := freePort(t)
-	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{
-		Host: "127.0.0.1", Port: port, CertDir: dir})
-	Register(srv, h)
+	mux := http.NewServeMux()
+	mux.Handle(Path, h)
+	srv := &serving.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		CertDir: dir, Handler: mux, ReloadInterval: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	// done gets Start's result and is then closed, so the test and the cleanup can
 	// both wait on it.
@@ -143,7 +144,7 @@ func TestServerReloadsReplacedCertificate(t *testing.T) {
 	}
 
 	writeCert(t, dir, "second")
-	// The watcher reacts to file events at once and polls every 10s as a fallback.
+	// The server checks the files every second here (ReloadInterval).
 	deadline := time.Now().Add(15 * time.Second)
 	var cn string
 	for time.Now().Before(deadline) {
@@ -176,7 +177,8 @@ func TestShutdownFinishesInFlightReview(t *testing.T) {
 			return c.Get(ctx, key, obj, opts...)
 		},
 	}).Build()
-	h := &Handler{Reader: api, Options: inject.DefaultOptions(), Logger: logr.Discard()}
+	h := &Handler{Reader: clientReader{api}, Options: inject.DefaultOptions(),
+		Logger: logr.Discard()}
 	addr, stop, stopped := startServer(t, dir, h)
 
 	req := rawPodRequest(pod.Namespace, mustJSON(t, pod))

@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/webhook"
@@ -33,7 +32,7 @@ func BenchmarkReviewOnRealAPIServer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+	req := webhook.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		UID: "bench", Namespace: ns, Operation: admissionv1.Create,
 		Kind:   metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
 		Object: runtime.RawExtension{Raw: raw},
@@ -41,7 +40,7 @@ func BenchmarkReviewOnRealAPIServer(b *testing.B) {
 
 	for _, cached := range []bool{false, true} {
 		b.Run(fmt.Sprintf("cached=%v", cached), func(b *testing.B) {
-			h := &webhook.Handler{Reader: c, Options: inject.DefaultOptions(),
+			h := &webhook.Handler{Reader: webhookAPI, Options: inject.DefaultOptions(),
 				Logger: logr.Discard()}
 			if cached {
 				h.Cache = webhook.NewConfigMapCache()

@@ -7,8 +7,11 @@ package webhooktest
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,12 +21,12 @@ import (
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/kube"
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/serving"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/webhook"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
@@ -37,6 +40,9 @@ const (
 
 // cluster is shared by the package's tests; each works in its own namespace.
 var cluster *harness.Cluster
+
+// webhookAPI reads ConfigMaps as the webhook's own user, with the chart's rights.
+var webhookAPI *kube.Client
 
 // warnings collects the admission warnings the apiserver passes to clients.
 var warnings = &warningLog{}
@@ -79,26 +85,23 @@ func serveWebhook(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
+	if webhookAPI, err = kube.FromKubeconfig(kubeconfig); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", filepath.Base(kubeconfig), err)
-	}
-	reader, err := client.New(cfg, client.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("creating the webhook's client: %w", err)
 	}
 
 	install := cluster.Env.WebhookInstallOptions
-	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: install.LocalServingHost,
-		Port: install.LocalServingPort, CertDir: install.LocalServingCertDir})
 	opts := inject.DefaultOptions()
 	opts.Image = "rasa-vault-webhook:webhooktest"
-	webhook.Register(srv, &webhook.Handler{Reader: reader, Options: opts,
-		Cache: webhook.NewConfigMapCache(), Logger: logr.Discard()})
 	legacy := opts
 	legacy.SidecarAsContainer = true
-	srv.Register(legacyPath, webhook.NewWebhook(&webhook.Handler{Reader: reader,
-		Options: legacy, Logger: logr.Discard()}))
+	mux := http.NewServeMux()
+	mux.Handle(webhook.Path, &webhook.Handler{Reader: webhookAPI, Options: opts,
+		Cache: webhook.NewConfigMapCache(), Logger: logr.Discard()})
+	mux.Handle(legacyPath, &webhook.Handler{Reader: webhookAPI, Options: legacy,
+		Logger: logr.Discard()})
+	srv := &serving.Server{Addr: net.JoinHostPort(install.LocalServingHost,
+		strconv.Itoa(install.LocalServingPort)), CertDir: install.LocalServingCertDir,
+		Handler: mux}
 
 	srvCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -107,7 +110,7 @@ func serveWebhook(ctx context.Context) (func(), error) {
 		_ = srv.Start(srvCtx)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
-	for srv.StartedChecker()(nil) != nil {
+	for srv.Ready() != nil {
 		if time.Now().After(deadline) {
 			cancel()
 			return nil, fmt.Errorf("the webhook server did not start within 30s")

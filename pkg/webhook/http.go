@@ -1,0 +1,120 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/json"
+)
+
+// MaxReviewBytes caps the body of one AdmissionReview. The apiserver's own request
+// limit is 3 MiB and an object in etcd at most 1.5 MiB; anything larger is not a review.
+const MaxReviewBytes = 7 << 20
+
+// reviewType is the TypeMeta of every AdmissionReview this webhook reads and writes;
+// the chart asks for admission.k8s.io/v1 only.
+var reviewType = metav1.TypeMeta{
+	APIVersion: admissionv1.SchemeGroupVersion.String(),
+	Kind:       "AdmissionReview",
+}
+
+// ServeHTTP answers one AdmissionReview POSTed by the apiserver. Whatever the body, a
+// POST gets an AdmissionReview back: a body that is not a v1 review is answered with a
+// 400 status inside it, a panic in the handler with a 500, and the pod is then refused
+// by the apiserver (failurePolicy Fail) rather than admitted uninjected.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reviewsInFlight.Inc()
+	defer reviewsInFlight.Dec()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "admission reviews are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+
+	req, err := readReview(r)
+	var resp Response
+	if err != nil {
+		resp = erroredResponse(http.StatusBadRequest, err)
+		h.logReview(req, review{outcome: outcomeErrored, reason: "bad request", err: err}, 0)
+		h.countReview(review{outcome: outcomeErrored}, 0)
+	} else {
+		resp = h.handleRecovering(r.Context(), req)
+	}
+	if err := resp.complete(req); err != nil {
+		resp = erroredResponse(http.StatusInternalServerError, err)
+		_ = resp.complete(req)
+	}
+	writeReview(w, resp, h)
+}
+
+// handleRecovering runs Handle, turning a panic into a 500 answer and an error log with
+// the stack (which holds no field values), unless h.panics is set for tests.
+func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Response) {
+	if !h.panics {
+		defer func() {
+			if v := recover(); v != nil {
+				err := fmt.Errorf("panic while reviewing the pod: %v", v)
+				h.logger().Error(err, "pod review failed", "uid", req.UID,
+					"namespace", req.Namespace, "stack", string(debug.Stack()))
+				h.countReview(review{outcome: outcomeErrored}, 0)
+				resp = erroredResponse(http.StatusInternalServerError,
+					errors.New("internal error in the webhook; see its log"))
+			}
+		}()
+	}
+	return h.Handle(ctx, req)
+}
+
+// readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
+// request. The pod inside stays raw: Handle decodes it once.
+func readReview(r *http.Request) (Request, error) {
+	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || contentType != "application/json" {
+		return Request{}, fmt.Errorf("content type %q: the apiserver sends "+
+			"application/json", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxReviewBytes+1))
+	if err != nil {
+		return Request{}, fmt.Errorf("reading the AdmissionReview: %w", err)
+	}
+	if len(body) > MaxReviewBytes {
+		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
+			MaxReviewBytes)
+	}
+	var in admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &in); err != nil {
+		return Request{}, fmt.Errorf("decoding the AdmissionReview: %w", err)
+	}
+	if in.TypeMeta != reviewType {
+		return Request{}, fmt.Errorf("got %s %s: this webhook reads %s %s; set "+
+			"admissionReviewVersions to [v1] in the MutatingWebhookConfiguration",
+			in.APIVersion, in.Kind, reviewType.APIVersion, reviewType.Kind)
+	}
+	if in.Request == nil {
+		return Request{}, errors.New("the AdmissionReview has no request")
+	}
+	return Request{AdmissionRequest: *in.Request}, nil
+}
+
+// writeReview writes resp inside an AdmissionReview.
+func writeReview(w http.ResponseWriter, resp Response, h *Handler) {
+	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: reviewType,
+		Response: &resp.AdmissionResponse})
+	if err != nil {
+		h.logger().Error(err, "encoding the AdmissionReview answer failed", "uid", resp.UID)
+		http.Error(w, "encoding the answer failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if _, err := w.Write(out); err != nil {
+		h.logger().V(1).Info("writing the AdmissionReview answer failed", "uid", resp.UID,
+			"error", err.Error())
+	}
+}

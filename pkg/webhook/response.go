@@ -1,0 +1,82 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Request is one admission request, as decoded from the apiserver's AdmissionReview.
+type Request struct {
+	admissionv1.AdmissionRequest
+}
+
+// Response is the answer to one Request before it is encoded: Patches become the
+// response's base64 JSONPatch in complete.
+type Response struct {
+	admissionv1.AdmissionResponse
+	// Patches are the JSONPatch operations of an allowed pod; empty for no change.
+	Patches []jsonpatch.Operation
+}
+
+// allowedResponse allows the object unchanged, giving reason as the status message.
+func allowedResponse(reason string) Response {
+	return Response{AdmissionResponse: admissionv1.AdmissionResponse{
+		Allowed: true,
+		Result:  &metav1.Status{Code: http.StatusOK, Message: reason},
+	}}
+}
+
+// patchedResponse allows the object with ops applied.
+func patchedResponse(ops []jsonpatch.Operation) Response {
+	return Response{
+		AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true},
+		Patches:           ops,
+	}
+}
+
+// deniedResponse refuses the object with 403 and message, which the user sees in the
+// apiserver's error.
+func deniedResponse(message string) Response {
+	return Response{AdmissionResponse: admissionv1.AdmissionResponse{
+		Result: &metav1.Status{Code: http.StatusForbidden,
+			Reason: metav1.StatusReasonForbidden, Message: message},
+	}}
+}
+
+// erroredResponse refuses the object because the review itself failed.
+func erroredResponse(code int32, err error) Response {
+	return Response{AdmissionResponse: admissionv1.AdmissionResponse{
+		Result: &metav1.Status{Code: code, Message: err.Error()},
+	}}
+}
+
+// withWarnings returns r with warnings added, shown by kubectl to whoever made the pod.
+func (r Response) withWarnings(warnings ...string) Response {
+	r.Warnings = append(r.Warnings, warnings...)
+	return r
+}
+
+// complete fills in what every answer needs: the request's UID, a status, and the
+// encoded JSONPatch with its type when there are operations.
+func (r *Response) complete(req Request) error {
+	r.UID = req.UID
+	if r.Result == nil {
+		r.Result = &metav1.Status{Code: http.StatusOK}
+	}
+	if len(r.Patches) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(r.Patches)
+	if err != nil {
+		return fmt.Errorf("encoding the JSONPatch: %w", err)
+	}
+	r.Patch = patch
+	patchType := admissionv1.PatchTypeJSONPatch
+	r.PatchType = &patchType
+	return nil
+}
