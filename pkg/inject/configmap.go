@@ -4,21 +4,20 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/endpoints"
 )
 
 // endpointsSource is endpoints.yml as read from the ConfigMap, with the words that
 // start every denial about it.
 type endpointsSource struct {
-	doc *endpoints.Document
+	*parsedEndpoints
 	// where is e.g. `ConfigMap assistants/support-bot-configmap key "endpoints"`.
 	where string
 }
 
-// readEndpoints takes endpoints.yml out of cm and parses it. A missing key and a file
-// that does not parse are denials; structural problems are left to the caller, which
-// lists them together with its own.
+// readEndpoints takes endpoints.yml out of cm and parses it, or finds it in
+// endpointsMemo when the same text was parsed recently. A missing key and a file that
+// does not parse are denials; structural problems are left to the caller, which lists
+// them together with its own.
 func readEndpoints(cm *corev1.ConfigMap, namespace string, target Target) (
 	endpointsSource, error,
 ) {
@@ -29,11 +28,11 @@ func readEndpoints(cm *corev1.ConfigMap, namespace string, target Target) (
 	if !ok {
 		return source, deny(missingKey(cm, name, target))
 	}
-	doc, err := endpoints.Parse([]byte(text))
-	if err != nil {
-		return source, deny(fmt.Sprintf("%s: %v", source.where, err))
+	parsed := endpointsMemo.get(text)
+	if parsed.err != nil {
+		return source, deny(fmt.Sprintf("%s: %v", source.where, parsed.err))
 	}
-	source.doc = doc
+	source.parsedEndpoints = parsed
 	return source, nil
 }
 

@@ -58,8 +58,7 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 		return nil, nil, deny(problems...)
 	}
 
-	// Scanned once: the YAML walk is a real share of a review's CPU.
-	uses := envUsesOutsideSecretsManager(source.doc)
+	uses := source.envUses
 	usedElsewhere := map[string]bool{}
 	for _, use := range uses {
 		usedElsewhere[use.Name] = true
@@ -83,11 +82,11 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 // manager configuration.
 func endpointsProblems(source endpointsSource, review secretsManagerReview) []string {
 	var problems []string
-	for _, p := range source.doc.Problems() {
+	for _, p := range source.problems {
 		problems = append(problems, fmt.Sprintf("%s: %s: %s",
 			source.where, endpoints.FileName, p))
 	}
-	if len(source.doc.References()) == 0 {
+	if len(source.references) == 0 {
 		problems = append(problems, fmt.Sprintf("%s: %s has no Vault reference (a mapping "+
 			"with source: %s and secret_key), so there is nothing to inject: add one, or "+
 			"remove annotation %s", source.where, endpoints.FileName, endpoints.SourceVault,

@@ -3,12 +3,10 @@ package inject
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/endpoints"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vaultconfig"
 )
 
@@ -31,9 +29,7 @@ func vaultConfigProblems(
 	}
 	cfg, _ := vaultconfig.Merge(section, lookup)
 
-	needTransit := slices.ContainsFunc(source.doc.References(), func(r endpoints.Reference) bool {
-		return r.TransitKey != ""
-	})
+	needTransit := source.needsTransit()
 	var verr error
 	if settings.AuthMethod == AuthKubernetes {
 		verr = cfg.ValidateWithoutToken(needTransit)
