@@ -12,7 +12,6 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/utils/ptr"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
@@ -107,7 +106,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata". The
 	// patch's paths rely on it: a field read from "Env" would be patched at "env".
 	pod := &corev1.Pod{}
-	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
+	if err := decodeJSON(req.Object.Raw, pod); err != nil {
 		return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
 	}
 	r.pod = podName(pod, req)
@@ -149,7 +148,7 @@ func patchOps(raw []byte, pod, mutated *corev1.Pod, r *review) (
 	}
 
 	r.wholePodDiff = true
-	patched, err := json.Marshal(mutated)
+	patched, err := encodeJSON(mutated)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the injected pod: %w", err)
 	}
@@ -208,22 +207,25 @@ func errored(r review, code int32, err error) (Response, review) {
 // logReview writes the one line every review gets. It names the pod, never its
 // endpoints.yml, env or denial text.
 func (h *Handler) logReview(req Request, r review, took time.Duration) {
-	log := h.logger().WithValues("uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
+	log := h.logger()
+	// One call with every pair: WithValues would copy the handler for each review.
+	kv := make([]any, 0, 28)
+	kv = append(kv, "uid", req.UID, "namespace", req.Namespace, "pod", r.pod,
 		"operation", req.Operation, "dryRun", ptr.Deref(req.DryRun, false),
 		"outcome", r.outcome, "reason", r.reason, "problems", r.problems,
 		"configMapSource", r.source, "duration", took)
 	if r.denial != "" {
-		log = log.WithValues("deniedAt", r.denial)
+		kv = append(kv, "deniedAt", r.denial)
 	}
 	if r.wholePodDiff {
-		log = log.WithValues("wholePodDiff", true)
+		kv = append(kv, "wholePodDiff", true)
 	}
 
 	if r.err != nil {
-		log.Error(r.err, "pod review failed")
+		log.Error(r.err, "pod review failed", kv...)
 		return
 	}
-	log.Info("pod reviewed")
+	log.Info("pod reviewed", kv...)
 }
 
 // logger is h.Logger, or a logger that discards when it is unset.

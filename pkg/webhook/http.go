@@ -11,7 +11,6 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/json"
 )
 
 // MaxReviewBytes caps the body of one AdmissionReview. The apiserver's own request
@@ -89,7 +88,7 @@ func readReview(r *http.Request) (Request, error) {
 			MaxReviewBytes)
 	}
 	var in admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return Request{}, fmt.Errorf("decoding the AdmissionReview: %w", err)
 	}
 	if in.TypeMeta != reviewType {
@@ -105,7 +104,7 @@ func readReview(r *http.Request) (Request, error) {
 
 // writeReview writes resp inside an AdmissionReview.
 func writeReview(w http.ResponseWriter, resp Response, h *Handler) {
-	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: reviewType,
+	out, err := encodeJSON(admissionv1.AdmissionReview{TypeMeta: reviewType,
 		Response: &resp.AdmissionResponse})
 	if err != nil {
 		h.logger().Error(err, "encoding the AdmissionReview answer failed", "uid", resp.UID)

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -71,7 +70,7 @@ func (r *Response) complete(req Request) error {
 	if len(r.Patches) == 0 {
 		return nil
 	}
-	patch, err := json.Marshal(r.Patches)
+	patch, err := encodePatch(r.Patches)
 	if err != nil {
 		return fmt.Errorf("encoding the JSONPatch: %w", err)
 	}
