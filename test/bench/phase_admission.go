@@ -9,8 +9,8 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/bench/loadgen"
 )
 
-// runAdmission starts both webhooks with the same certificate and review, and loads
-// them in turns.
+// runAdmission starts both webhooks and the floor with the same certificate and
+// review, and loads them in turns.
 func runAdmission(ctx context.Context, dir string, r *report) error {
 	o := r.opts
 	s, err := loadSample(o.sample)
@@ -43,7 +43,7 @@ func runAdmission(ctx context.Context, dir string, r *report) error {
 	defer theirProc.stop()
 
 	conns := o.admission.workers
-	sides := make([]*admissionSide, 0, 2)
+	sides := make([]*admissionSide, 0, 3)
 	for _, side := range []struct {
 		name, url string
 		proc      *process
@@ -55,9 +55,39 @@ func runAdmission(ctx context.Context, dir string, r *report) error {
 		t.Accept = acceptPatch
 		sides = append(sides, &admissionSide{name: side.name, target: t, proc: side.proc})
 	}
+	floor, err := floorSide(ctx, dir, cert, body, conns, sides[0])
+	if err != nil {
+		return err
+	}
+	defer floor.proc.stop()
+	sides = append(sides, floor)
 	if err := measureAdmission(ctx, o.admission, sides...); err != nil {
 		return err
 	}
 	r.admission = sides
 	return nil
+}
+
+// floorSide starts the floor server answering with what ours answers to body.
+func floorSide(ctx context.Context, dir string, cert *servingCert, body []byte, conns int,
+	ours *admissionSide,
+) (*admissionSide, error) {
+	if err := ours.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	answer, err := ours.target.Do(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("getting the answer the floor repeats: %w", err)
+	}
+	proc, url, err := startFloor(dir, cert, answer)
+	if err != nil {
+		return nil, err
+	}
+	t, err := loadgen.NewTarget(url, body, cert.CertPEM, conns)
+	if err != nil {
+		proc.stop()
+		return nil, err
+	}
+	t.Accept = acceptPatch
+	return &admissionSide{name: floorName, target: t, proc: proc}, nil
 }
