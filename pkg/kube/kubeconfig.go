@@ -42,12 +42,12 @@ type kubeContext struct {
 
 // kubeCluster says where the apiserver is and how to trust it.
 type kubeCluster struct {
-	Server                   string `yaml:"server"`
-	CertificateAuthority     string `yaml:"certificate-authority"`
-	CertificateAuthorityData string `yaml:"certificate-authority-data"`
-	InsecureSkipTLSVerify    bool   `yaml:"insecure-skip-tls-verify"`
-	TLSServerName            string `yaml:"tls-server-name"`
-	ProxyURL                 string `yaml:"proxy-url"`
+	Server                   string     `yaml:"server"`
+	CertificateAuthority     string     `yaml:"certificate-authority"`
+	CertificateAuthorityData string     `yaml:"certificate-authority-data"`
+	InsecureSkipTLSVerify    strictBool `yaml:"insecure-skip-tls-verify"`
+	TLSServerName            string     `yaml:"tls-server-name"`
+	ProxyURL                 string     `yaml:"proxy-url"`
 }
 
 // kubeUser says how to authenticate. Exec, AuthProvider and the impersonation fields
@@ -92,7 +92,7 @@ func parseKubeconfig(path string, data []byte) (config, error) {
 
 	var file kubeconfigFile
 	if err := yaml.Unmarshal(data, &file); err != nil {
-		return fail("invalid YAML: %w", err)
+		return fail("invalid YAML: %w", redactYAMLError(err))
 	}
 	sel, err := file.current()
 	if err != nil {
@@ -111,7 +111,7 @@ func parseKubeconfig(path string, data []byte) (config, error) {
 		tokenField: fmt.Sprintf("user %q: tokenFile", ctx.User),
 		server:     cluster.Server,
 		serverName: cluster.TLSServerName,
-		insecure:   cluster.InsecureSkipTLSVerify,
+		insecure:   bool(cluster.InsecureSkipTLSVerify),
 		token:      user.Token,
 		tokenFile:  resolvePath(dir, user.TokenFile),
 		username:   user.Username,
@@ -146,6 +146,9 @@ func (f *kubeconfigFile) current() (selection, error) {
 		return selection{}, fmt.Errorf("current-context is not set; " +
 			"set it (kubectl config use-context NAME)")
 	}
+	if err := f.checkUniqueNames(); err != nil {
+		return selection{}, err
+	}
 	var sel selection
 	var ok bool
 	if sel.context, ok = f.context(f.CurrentContext); !ok {
@@ -169,7 +172,35 @@ func (f *kubeconfigFile) current() (selection, error) {
 	return sel, nil
 }
 
-// context returns the context called name; the first one wins if several are.
+// checkUniqueNames refuses two clusters, contexts or users of one name.
+func (f *kubeconfigFile) checkUniqueNames() error {
+	lists := []struct {
+		field string
+		names []string
+	}{
+		{"clusters", names(f.Clusters, func(c namedCluster) string { return c.Name })},
+		{"contexts", names(f.Contexts, func(c namedContext) string { return c.Name })},
+		{"users", names(f.Users, func(u namedUser) string { return u.Name })},
+	}
+	for _, l := range lists {
+		if name, dup := duplicateName(l.names); dup {
+			return fmt.Errorf("%s: %q appears twice; give each entry its own name",
+				l.field, name)
+		}
+	}
+	return nil
+}
+
+// names lists the names of entries.
+func names[T any](entries []T, name func(T) string) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = name(e)
+	}
+	return out
+}
+
+// context returns the context called name.
 func (f *kubeconfigFile) context(name string) (kubeContext, bool) {
 	for _, c := range f.Contexts {
 		if c.Name == name {

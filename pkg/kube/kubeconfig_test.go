@@ -145,6 +145,20 @@ func TestKubeconfigErrorsNameTheFileAndTheField(t *testing.T) {
 			"token: t\nusername: a\npassword: b"), []string{`user "u"`, "only one authentication"}},
 		{"a missing tokenFile", kubeconfigYAML(f.cluster, "tokenFile: gone"),
 			[]string{`user "u": tokenFile`, filepath.Join(f.dir, "gone")}},
+		{"insecure-skip-tls-verify quoted", kubeconfigYAML("server: https://x\n"+
+			`insecure-skip-tls-verify: "true"`, "token: t"),
+			[]string{"insecure-skip-tls-verify: want true or false"}},
+		{"insecure-skip-tls-verify yes", kubeconfigYAML("server: https://x\n"+
+			"insecure-skip-tls-verify: yes", "token: t"),
+			[]string{"insecure-skip-tls-verify: want true or false"}},
+		{"insecure-skip-tls-verify 'on'", kubeconfigYAML("server: https://x\n"+
+			"insecure-skip-tls-verify: 'on'", "token: t"),
+			[]string{"insecure-skip-tls-verify: want true or false"}},
+		{"a value of the wrong type is not quoted", kubeconfigYAML(f.cluster,
+			"token: t\nexec: PLANTED-token"), []string{"invalid YAML", "line"}},
+		{"two users of one name", strings.Replace(kubeconfigYAML(f.cluster, "token: t"),
+			"users:", "users:\n- name: u\n  user:\n    token: other", 1),
+			[]string{`users: "u" appears twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +168,10 @@ func TestKubeconfigErrorsNameTheFileAndTheField(t *testing.T) {
 				t.Fatal("accepted")
 			}
 			t.Log(err)
+			if strings.Contains(err.Error(), "PLANTED") || strings.Contains(err.Error(),
+				"other") {
+				t.Errorf("error %q quotes a value of the kubeconfig", err)
+			}
 			for _, want := range append([]string{"kubeconfig " + path}, tt.inText...) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)

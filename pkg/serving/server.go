@@ -36,10 +36,16 @@ const (
 	// slow-header (Slowloris) clients cannot hold connections open.
 	readHeaderTimeout = 10 * time.Second
 
-	// requestTimeout bounds reading a request and writing its response. The apiserver
-	// waits at most 30 s (the largest timeoutSeconds a webhook may set), so an answer
-	// later than that is read by no one.
-	requestTimeout = 30 * time.Second
+	// readTimeout bounds reading a whole request. The apiserver sends a review's body
+	// at once, so a client still sending after 10 s is stuck or hostile; it must also
+	// stay well under DefaultShutdownTimeout, or one slow client would hold every
+	// shutdown to the end of its drain.
+	readTimeoutDefault = 10 * time.Second
+
+	// writeTimeout bounds a request from its headers to the end of the answer. The
+	// apiserver waits at most 30 s (the largest timeoutSeconds a webhook may set), so
+	// an answer later than that is read by no one.
+	writeTimeout = 30 * time.Second
 
 	// idleTimeout keeps the apiserver's keep-alive connections a while between
 	// reviews, sparing a TLS handshake per review.
@@ -49,6 +55,9 @@ const (
 	// admission requests carry their payload in the body, not in headers.
 	maxHeaderBytes = 1 << 20
 )
+
+// readTimeout is readTimeoutDefault; tests shorten it.
+var readTimeout = readTimeoutDefault
 
 // Server serves Handler over TLS with the certificate in CertDir, reloaded when it
 // changes. Set the fields, then call Start once.
@@ -208,8 +217,8 @@ func (s *Server) httpServer(certs *certReloader, logger logr.Logger) *http.Serve
 			GetCertificate: certs.GetCertificate,
 		},
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       requestTimeout,
-		WriteTimeout:      requestTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          log.New(errorLogWriter{logger}, "", 0),
