@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -208,6 +209,18 @@ func vaultPath(v string) string {
 		strings.ContainsAny(trimmed, " \t\n") || strings.Contains(trimmed, "//") {
 		return "is not a Vault auth mount path: write it like \"kubernetes\" or " +
 			"\"k8s/prod\", without leading or trailing '/'"
+	}
+	if strings.ContainsAny(trimmed, "?#%\\") ||
+		strings.ContainsFunc(trimmed, unicode.IsControl) {
+		return "is not a Vault auth mount path: use letters, digits, '-', '_', '.' and " +
+			"'/' only, like \"k8s/prod\""
+	}
+	for _, segment := range strings.Split(trimmed, "/") {
+		if segment == "." || segment == ".." {
+			return "is not a Vault auth mount path: a '.' or '..' segment would log " +
+				"in at another path than the one named; write the mount itself, " +
+				"like \"k8s/prod\""
+		}
 	}
 	return ""
 }
