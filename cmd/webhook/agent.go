@@ -59,7 +59,8 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, error) {
 		"how to get the Vault token: token (VAULT_TOKEN, secrets_manager.token or "+
 			"--token-file) or kubernetes (log in with the service-account token)")
 	fs.StringVar(&o.Auth.TokenFile, "token-file", "",
-		"token auth: read the Vault token from this file (wins over VAULT_TOKEN)")
+		"token auth: read the Vault token from this file (wins over VAULT_TOKEN); "+
+			"the agent re-reads it when it changes or Vault refuses the token")
 	fs.StringVar(&o.Auth.Role, "auth-role", "", "kubernetes auth: the Vault role")
 	fs.StringVar(&o.Auth.Mount, "auth-mount", vault.DefaultKubernetesMount,
 		"kubernetes auth: the method's mount path (auth/<mount>)")

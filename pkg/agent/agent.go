@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -30,12 +31,17 @@ type agent struct {
 	log    logr.Logger
 	redact *redactor
 
-	doc    *endpoints.Document
-	refs   []endpoints.Reference
-	cfg    vaultconfig.Config
-	client *vault.Client // nil when the document has no references
+	doc  *endpoints.Document
+	refs []endpoints.Reference
+	cfg  vaultconfig.Config
+	// client is the Vault client; nil when the document has no references. The loop
+	// replaces it when it adopts a new token from the token file, while a refresh may
+	// be reading it, hence the atomic pointer.
+	client atomic.Pointer[vault.Client]
 	// loggedIn is set once a login method obtained the token the client holds.
 	loggedIn bool
+	// tokenFile follows --token-file for a rotated token; nil without one.
+	tokenFile *tokenFile
 }
 
 // resolution is the result of one fetch: the files to write, endpoints file first.
@@ -102,12 +108,19 @@ func (a *agent) configure() error {
 		return fmt.Errorf("the Vault configuration is not usable: %w", err)
 	}
 
-	client, err := vault.New(cfg, vault.WithTLS(a.tlsFromEnv()))
+	client, err := a.newClient(cfg, cfg.Token)
 	if err != nil {
 		return err
 	}
-	a.cfg, a.client = cfg, client
+	a.cfg = cfg
+	a.client.Store(client)
 	return nil
+}
+
+// newClient builds a Vault client for cfg that sends token.
+func (a *agent) newClient(cfg vaultconfig.Config, token string) (*vault.Client, error) {
+	cfg.Token = token
+	return vault.New(cfg, vault.WithTLS(a.tlsFromEnv()))
 }
 
 // problemsError lists every structural problem of the endpoints file in one error.
@@ -155,7 +168,9 @@ func (a *agent) fetch(ctx context.Context, steps logr.Logger) (resolution, error
 func (a *agent) resolveReferences(ctx context.Context, steps logr.Logger) (
 	map[string]string, error) {
 	start := a.o.Clock.Now()
-	secret, err := a.client.ReadSecret(ctx, a.cfg.MountPoint, a.cfg.SecretsPath)
+	// One client for the whole resolution, even if the loop adopts a new token meanwhile.
+	client := a.client.Load()
+	secret, err := client.ReadSecret(ctx, a.cfg.MountPoint, a.cfg.SecretsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +181,12 @@ func (a *agent) resolveReferences(ctx context.Context, steps logr.Logger) (
 		"fields", len(secret.Fields)+len(secret.Unsupported), "duration_ms", a.msSince(start))
 
 	start = a.o.Clock.Now()
+	decrypt := func(ctx context.Context, ref endpoints.Reference, ciphertext string) (
+		string, error) {
+		return client.Decrypt(ctx, a.cfg.TransitMountPoint, ref.TransitKey, ciphertext)
+	}
 	values, notCiphertext, err := resolveValues(ctx, a.refs, secret, a.cfg.SecretPath(),
-		a.decrypt)
+		decrypt)
 	if err != nil {
 		return nil, err
 	}
@@ -181,12 +200,6 @@ func (a *agent) resolveReferences(ctx context.Context, steps logr.Logger) (
 	steps.Info("resolved references", "references", len(values),
 		"duration_ms", a.msSince(start))
 	return values, nil
-}
-
-// decrypt decrypts one reference's Transit ciphertext with the configured mount.
-func (a *agent) decrypt(ctx context.Context, ref endpoints.Reference, ciphertext string) (
-	string, error) {
-	return a.client.Decrypt(ctx, a.cfg.TransitMountPoint, ref.TransitKey, ciphertext)
 }
 
 // write writes the files that changed and logs the result.

@@ -3,8 +3,6 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vault"
@@ -21,9 +19,6 @@ const (
 	AuthKubernetes = "kubernetes"
 )
 
-// maxTokenFileSize caps a token file; Vault tokens are about 100 bytes.
-const maxTokenFileSize = 16 << 10
-
 // Auth says how the agent obtains its Vault token.
 type Auth struct {
 	// Method is AuthToken (the default when empty) or AuthKubernetes.
@@ -33,7 +28,8 @@ type Auth struct {
 	Mount     string
 	TokenPath string
 	// TokenFile, with AuthToken, is a file holding the token (e.g. a mounted Secret
-	// key); it wins over VAULT_TOKEN and secrets_manager.token.
+	// key); it wins over VAULT_TOKEN and secrets_manager.token. Agent mode re-reads it
+	// when it changes or Vault refuses the token, and adopts a token it finds rotated.
 	TokenFile string
 }
 
@@ -70,30 +66,6 @@ func (a Auth) check() error {
 	}
 }
 
-// readTokenFile reads a Vault token from a file, dropping the trailing newline that
-// `echo` and most editors leave. Its errors never show the file's content.
-func readTokenFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("reading the Vault token file (--token-file): %w", err)
-	}
-	defer func() { _ = f.Close() }()
-	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
-	if err != nil {
-		return "", fmt.Errorf("reading the Vault token file %s: %w", path, err)
-	}
-	if len(data) > maxTokenFileSize {
-		return "", fmt.Errorf("the Vault token file %s is larger than %d bytes: is it "+
-			"a token?", path, maxTokenFileSize)
-	}
-	token := strings.TrimSpace(string(data))
-	if token == "" {
-		return "", fmt.Errorf("the Vault token file %s is empty: put the token in it or "+
-			"drop --token-file", path)
-	}
-	return token, nil
-}
-
 // authMethod names the configured method for logs.
 func (a *agent) authMethod() string {
 	if a.o.Auth.kubernetes() {
@@ -114,11 +86,12 @@ func (a *agent) applyAuth(cfg *vaultconfig.Config) error {
 		}
 		cfg.Token = ""
 	case a.o.Auth.TokenFile != "":
-		token, err := readTokenFile(a.o.Auth.TokenFile)
+		file, token, err := openTokenFile(a.o.Auth.TokenFile)
 		if err != nil {
 			return err
 		}
 		a.redact.add(token)
+		a.tokenFile = file
 		if cfg.Token != "" && cfg.Token != token {
 			a.log.Info("vault configuration warning", "warning", "both a Vault token and "+
 				"--token-file are set; the file wins")

@@ -7,7 +7,7 @@
 // secret on an interval, rewrites the file only when the result changes, and reports
 // its state through Health, which ServeHealth exposes on loopback for Probe (the
 // sidecar's exec probe). With Kubernetes auth it logs in again whenever its token can
-// no longer be renewed.
+// no longer be renewed; with a token file it adopts the token of a rotated file.
 //
 // No value read from Vault, no token and no endpoints.yml content ever reaches a log
 // line, an error or the termination message.

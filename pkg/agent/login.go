@@ -22,7 +22,7 @@ func reloginRetry() vault.RetryPolicy {
 // login obtains a token with the Kubernetes auth method and logs its lifetime.
 func (a *agent) login(ctx context.Context) error {
 	start := a.o.Clock.Now()
-	info, err := a.client.LoginKubernetes(ctx, a.o.Auth.login())
+	info, err := a.client.Load().LoginKubernetes(ctx, a.o.Auth.login())
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (a *agent) login(ctx context.Context) error {
 func (a *agent) relogin(ctx context.Context, tok *tokenState) bool {
 	tok.loginAt = time.Time{}
 	start := a.o.Clock.Now()
-	info, err := a.client.LoginKubernetes(ctx, a.o.Auth.login())
+	info, err := a.client.Load().LoginKubernetes(ctx, a.o.Auth.login())
 	if err != nil {
 		if ctx.Err() != nil {
 			return false
@@ -69,12 +69,13 @@ func (a *agent) relogin(ctx context.Context, tok *tokenState) bool {
 
 // revokeOnExit revokes the agent's token when asked to, within revokeTimeout.
 func (a *agent) revokeOnExit() {
-	if !a.o.RevokeOnExit || a.client == nil {
+	client := a.client.Load()
+	if !a.o.RevokeOnExit || client == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
 	defer cancel()
-	if err := a.client.RevokeSelf(ctx); err != nil {
+	if err := client.RevokeSelf(ctx); err != nil {
 		a.log.Error(a.redact.err(err), "revoking the vault token on exit failed")
 		return
 	}

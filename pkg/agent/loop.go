@@ -17,8 +17,10 @@ type tokenState struct {
 	lookupAt time.Time
 	renewAt  time.Time
 	loginAt  time.Time
-	expiry   time.Time
-	dead     bool
+	// fileCheckAt is when the token file is next checked for a rotated token.
+	fileCheckAt time.Time
+	expiry      time.Time
+	dead        bool
 	// creationTTL is the TTL the token started with; a renewal granting less than it
 	// (and no more than RenewMargin) means the token is capped by its maximum TTL.
 	creationTTL time.Duration
@@ -34,8 +36,11 @@ type tokenState struct {
 func (a *agent) loop(ctx context.Context) error {
 	clock := a.o.Clock
 	var tok tokenState
-	if a.client != nil {
+	if a.client.Load() != nil {
 		tok.lookupAt = clock.Now()
+		if a.tokenFile != nil {
+			tok.fileCheckAt = clock.Now().Add(tokenFileCheckInterval)
+		}
 	}
 	refresh := refreshRun{at: clock.Now().Add(a.o.RefreshInterval)}
 
@@ -45,7 +50,7 @@ func (a *agent) loop(ctx context.Context) error {
 		}
 		now := clock.Now()
 		next := earliest(refresh.at, tok.lookupAt, tok.renewAt, tok.loginAt,
-			tok.liveExpiry())
+			tok.fileCheckAt, tok.liveExpiry())
 		if wait := next.Sub(now); next.IsZero() || wait > 0 {
 			var timer <-chan time.Time // nil (never) when only a running refresh is awaited
 			if !next.IsZero() {
@@ -73,6 +78,11 @@ func (a *agent) loop(ctx context.Context) error {
 		}
 		if due(tok.loginAt, clock.Now()) && ctx.Err() == nil && a.relogin(ctx, &tok) {
 			// Reads may have failed while the old token was dead: refresh at once.
+			refresh.soon(clock.Now())
+		}
+		if due(tok.fileCheckAt, clock.Now()) && ctx.Err() == nil &&
+			a.reloadTokenFile(ctx, &tok) {
+			// New token, maybe new permissions: fetch the credentials with it at once.
 			refresh.soon(clock.Now())
 		}
 		if due(refresh.at, clock.Now()) && ctx.Err() == nil {
@@ -110,16 +120,21 @@ func (r *refreshRun) soon(now time.Time) {
 
 // refreshEnded schedules the next refresh after one ended with err. Vault refusing
 // the read makes the token suspect: a lookup tells whether it was revoked or expired
-// early, and leads to a new login where the auth method allows one.
+// early, and leads to a new login where the auth method allows one; a token file is
+// re-read at once, since it may already hold the replacement.
 func (a *agent) refreshEnded(r *refreshRun, tok *tokenState, err error) {
 	now := a.o.Clock.Now()
 	r.done, r.at = nil, now.Add(a.o.RefreshInterval)
 	if r.again {
 		r.again, r.at = false, now
 	}
-	if errors.Is(err, vault.ErrPermissionDenied) && !tok.dead && a.client != nil {
+	if !errors.Is(err, vault.ErrPermissionDenied) || a.client.Load() == nil {
+		return
+	}
+	if !tok.dead {
 		tok.lookupAt = now
 	}
+	a.recheckTokenFile(tok)
 }
 
 // stop waits for a running refresh, which ends promptly since its context is done

@@ -63,7 +63,7 @@ func Run(ctx context.Context, opts Options) error {
 
 // loginAndFetch logs in first when the auth method needs it and has not yet.
 func (a *agent) loginAndFetch(ctx context.Context) (resolution, error) {
-	if a.client != nil && a.o.Auth.kubernetes() && !a.loggedIn {
+	if a.client.Load() != nil && a.o.Auth.kubernetes() && !a.loggedIn {
 		if err := a.login(ctx); err != nil {
 			return resolution{}, err
 		}

@@ -27,7 +27,7 @@ func (t *tokenState) schedule(now time.Time, info vault.TokenInfo) {
 // lookupToken learns the token's TTL and schedules its renewal.
 func (a *agent) lookupToken(ctx context.Context, tok *tokenState) {
 	tok.lookupAt = time.Time{}
-	info, err := a.client.LookupSelf(ctx)
+	info, err := a.client.Load().LookupSelf(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -63,7 +63,7 @@ func (a *agent) renewToken(ctx context.Context, tok *tokenState) {
 	tok.renewAt = time.Time{}
 	policy := vault.RenewRetry()
 	for failures := 0; ; {
-		ttl, err := a.client.RenewSelf(ctx)
+		ttl, err := a.client.Load().RenewSelf(ctx)
 		if err == nil {
 			a.renewed(tok, ttl)
 			return
@@ -143,8 +143,9 @@ func (a *agent) renewalExhausted(tok *tokenState, now time.Time, err error) {
 }
 
 // tokenExpired marks the token dead: renewal stops, the files stay as they are, and
-// Health reports the reason. With Kubernetes auth a login is due at once; with token
-// auth the agent keeps running so the pod's state stays visible.
+// Health reports the reason. With Kubernetes auth a login is due at once; with a token
+// file the file is re-read at once (it may hold a rotated token); otherwise token auth
+// keeps running so the pod's state stays visible.
 func (a *agent) tokenExpired(tok *tokenState, reason string, err error) {
 	tok.dead, tok.renewAt = true, time.Time{}
 	if err == nil {
@@ -156,4 +157,5 @@ func (a *agent) tokenExpired(tok *tokenState, reason string, err error) {
 	if a.o.Auth.kubernetes() && tok.loginAt.IsZero() {
 		tok.loginAt = a.o.Clock.Now()
 	}
+	a.recheckTokenFile(tok)
 }
