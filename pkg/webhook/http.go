@@ -79,16 +79,19 @@ func readReview(r *http.Request) (Request, error) {
 		return Request{}, fmt.Errorf("content type %q: the apiserver sends "+
 			"application/json", r.Header.Get("Content-Type"))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxReviewBytes+1))
-	if err != nil {
+	// The decoded review shares no memory with the body (strings and the raw pod are
+	// copied), so the buffer goes back to the pool when readReview returns.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxReviewBytes+1)); err != nil {
 		return Request{}, fmt.Errorf("reading the AdmissionReview: %w", err)
 	}
-	if len(body) > MaxReviewBytes {
+	if buf.Len() > MaxReviewBytes {
 		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
 			MaxReviewBytes)
 	}
 	var in admissionv1.AdmissionReview
-	if err := decodeJSON(body, &in); err != nil {
+	if err := decodeJSON(buf.Bytes(), &in); err != nil {
 		return Request{}, fmt.Errorf("decoding the AdmissionReview: %w", err)
 	}
 	if in.TypeMeta != reviewType {
@@ -104,7 +107,9 @@ func readReview(r *http.Request) (Request, error) {
 
 // writeReview writes resp inside an AdmissionReview.
 func writeReview(w http.ResponseWriter, resp Response, h *Handler) {
-	out, err := encodeJSON(admissionv1.AdmissionReview{TypeMeta: reviewType,
+	out := getBuffer()
+	defer putBuffer(out)
+	err := encodeJSONTo(out, admissionv1.AdmissionReview{TypeMeta: reviewType,
 		Response: &resp.AdmissionResponse})
 	if err != nil {
 		h.logger().Error(err, "encoding the AdmissionReview answer failed", "uid", resp.UID)
@@ -112,7 +117,7 @@ func writeReview(w http.ResponseWriter, resp Response, h *Handler) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if _, err := w.Write(out); err != nil {
+	if _, err := w.Write(out.Bytes()); err != nil {
 		h.logger().V(1).Info("writing the AdmissionReview answer failed", "uid", resp.UID,
 			"error", err.Error())
 	}

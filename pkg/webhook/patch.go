@@ -32,6 +32,9 @@ func podPatch(pod, mutated *corev1.Pod) (ops []jsonpatch.Operation, ok bool) {
 		return nil, false
 	}
 
+	// Room for the usual patch: annotations, volumes, init containers, and for each
+	// container its env and mounts; append grows it past that.
+	ops = make([]jsonpatch.Operation, 0, 4+2*len(pod.Spec.Containers))
 	ops = annotationOps(ops, pod.Annotations, mutated.Annotations)
 	ops = appendOps(ops, "/spec/volumes", len(pod.Spec.Volumes), mutated.Spec.Volumes)
 	ops = prependOps(ops, "/spec/initContainers", len(pod.Spec.InitContainers),
@@ -44,6 +47,9 @@ func podPatch(pod, mutated *corev1.Pod) (ops []jsonpatch.Operation, ok bool) {
 	}
 	ops = appendOps(ops, "/spec/containers", len(pod.Spec.Containers),
 		mutated.Spec.Containers)
+	if len(ops) == 0 {
+		return nil, true // no change is no operations, not an empty list
+	}
 	return ops, true
 }
 
@@ -70,9 +76,10 @@ func onlyExpectedChanges(pod, mutated *corev1.Pod) bool {
 	}
 	rest.Spec.Containers = sameOrEmpty(rest.Spec.Containers, spec.Containers)
 
-	// reflect.DeepEqual, not equality.Semantic: a third of the cost, and exact here
-	// because pkg/inject works on a deep copy, so whatever it left alone is identical.
-	return reflect.DeepEqual(&rest, pod)
+	// Deep equality, not equality.Semantic (which cost three times reflect.DeepEqual, and
+	// deepEqual costs half of that): exact here because pkg/inject works on a deep
+	// copy, so whatever it left alone is identical.
+	return deepEqual(&rest, pod)
 }
 
 // sameOrEmpty is s, or the pod's own empty slice (nil or not) when s is empty, so that
@@ -185,7 +192,8 @@ func envOps(
 
 	removed, kept := []int(nil), 0
 	for i := range before {
-		if kept < len(after) && reflect.DeepEqual(before[i], after[kept]) {
+		// Pointers, as in mountOps: a struct passed as an any is copied to the heap.
+		if kept < len(after) && reflect.DeepEqual(&before[i], &after[kept]) {
 			kept++
 			continue
 		}
@@ -218,15 +226,17 @@ func mountOps(
 	}
 
 	for i := range before {
-		old, now := before[i], after[i]
+		// Pointers, not copies: a struct passed to DeepEqual as an any is copied to the
+		// heap, and most mounts are unchanged.
+		old, now := &before[i], &after[i]
 		if reflect.DeepEqual(old, now) {
 			continue
 		}
 		at := path + "/" + strconv.Itoa(i)
-		same := now
+		same := *now
 		same.Name, same.SubPath, same.ReadOnly = old.Name, old.SubPath, old.ReadOnly
-		if !reflect.DeepEqual(old, same) {
-			ops = append(ops, jsonpatch.Operation{Operation: opReplace, Path: at, Value: now})
+		if !reflect.DeepEqual(old, &same) {
+			ops = append(ops, jsonpatch.Operation{Operation: opReplace, Path: at, Value: *now})
 			continue
 		}
 		ops = memberOps(ops, at+"/name", old.Name, now.Name)
