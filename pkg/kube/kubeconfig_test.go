@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 )
 
 // kubeconfigFixture holds what the kubeconfig table tests refer to: a TLS server, its
@@ -30,7 +33,8 @@ func newKubeconfigFixture(t *testing.T) *kubeconfigFixture {
 		_, _ = w.Write([]byte(`{"gitVersion":"v1.37.2"}`))
 	})
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedPair(t)
+	client := testpki.NewCA(t).Issue(t, "test-user", testpki.Usage(x509.ExtKeyUsageClientAuth))
+	certPEM, keyPEM := client.Cert, client.Key
 	writeFile(t, dir, "ca.crt", string(caPEM(srv)))
 	writeFile(t, dir, "client.crt", string(certPEM))
 	writeFile(t, dir, "client.key", string(keyPEM))

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 )
 
 // servedCommonName returns the common name of the certificate a new TLS connection to
 // addr is served, verified against ca.
-func servedCommonName(t *testing.T, addr string, ca *testCA) string {
+func servedCommonName(t *testing.T, addr string, ca *testpki.CA) string {
 	t.Helper()
-	conn, err := tls.Dial("tcp", addr, ca.clientConfig())
+	conn, err := tls.Dial("tcp", addr, ca.ClientConfig())
 	if err != nil {
 		t.Fatalf("TLS handshake with %s: %v", addr, err)
 	}
@@ -27,15 +29,15 @@ const reloadInterval = 20 * time.Millisecond
 func TestRotatedCertificateIsServedWithoutRestart(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		write func(*testing.T, string, pemPair)
+		write func(testing.TB, string, testpki.Pair)
 	}{
-		{"plain files renamed into place, key first", writeRenamed},
-		{"a Secret volume whose ..data symlink is swapped", writeSecretVolume},
+		{"plain files renamed into place, key first", testpki.WriteRenamed},
+		{"a Secret volume whose ..data symlink is swapped", testpki.WriteSecretVolume},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ca := newTestCA(t)
+			ca := testpki.NewCA(t)
 			dir := t.TempDir()
-			tc.write(t, dir, ca.issue(t, "first"))
+			tc.write(t, dir, ca.Issue(t, "first"))
 			var logs logSink
 			s := &Server{Addr: "127.0.0.1:0", CertDir: dir, Handler: protoHandler(),
 				Logger: logs.logger(), ReloadInterval: reloadInterval}
@@ -44,7 +46,7 @@ func TestRotatedCertificateIsServedWithoutRestart(t *testing.T) {
 				t.Fatalf("served %q at start, want first", cn)
 			}
 
-			tc.write(t, dir, ca.issue(t, "second"))
+			tc.write(t, dir, ca.Issue(t, "second"))
 			waitFor(t, 5*time.Second, "second certificate served", func() bool {
 				return servedCommonName(t, s.BoundAddr(), ca) == "second"
 			})
@@ -59,8 +61,8 @@ func TestRotatedCertificateIsServedWithoutRestart(t *testing.T) {
 }
 
 func TestBrokenReplacementKeepsServingCurrentCertificate(t *testing.T) {
-	ca := newTestCA(t)
-	other := ca.issue(t, "other")
+	ca := testpki.NewCA(t)
+	other := ca.Issue(t, "other")
 	// Each case replaces one file, so no check sees a pair broken in another way.
 	for _, tc := range []struct {
 		name, file string
@@ -68,18 +70,18 @@ func TestBrokenReplacementKeepsServingCurrentCertificate(t *testing.T) {
 		reason     string
 	}{
 		{"a tls.crt that is not PEM", CertFileName, []byte("garbage"), "PEM"},
-		{"a half-written tls.crt", CertFileName, other.cert[:len(other.cert)/2], "PEM"},
-		{"a tls.key of another certificate", KeyFileName, other.key, "does not match"},
+		{"a half-written tls.crt", CertFileName, other.Cert[:len(other.Cert)/2], "PEM"},
+		{"a tls.key of another certificate", KeyFileName, other.Key, "does not match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeRenamed(t, dir, ca.issue(t, "first"))
+			testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 			var logs logSink
 			s := &Server{Addr: "127.0.0.1:0", CertDir: dir, Handler: protoHandler(),
 				Logger: logs.logger(), ReloadInterval: reloadInterval}
 			startServer(t, s)
 
-			replaceFile(t, dir, tc.file, tc.data)
+			testpki.ReplaceFile(t, dir, tc.file, tc.data)
 			waitFor(t, 5*time.Second, "failed reload logged", func() bool {
 				return len(logs.matching(`"msg":"cannot reload serving certificate`)) > 0
 			})
@@ -101,8 +103,8 @@ func TestBrokenReplacementKeepsServingCurrentCertificate(t *testing.T) {
 				}
 			}
 
-			good := ca.issue(t, "second")
-			writeRenamed(t, dir, good)
+			good := ca.Issue(t, "second")
+			testpki.WriteRenamed(t, dir, good)
 			waitFor(t, 5*time.Second, "good replacement served", func() bool {
 				return servedCommonName(t, s.BoundAddr(), ca) == "second"
 			})
@@ -112,9 +114,9 @@ func TestBrokenReplacementKeepsServingCurrentCertificate(t *testing.T) {
 }
 
 func TestMomentaryMismatchDuringRotationIsNotAnError(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	var logs logSink
 	r := newCertReloader(dir, logs.logger())
 	if err := r.load(); err != nil {
@@ -122,13 +124,13 @@ func TestMomentaryMismatchDuringRotationIsNotAnError(t *testing.T) {
 	}
 
 	// A check falls between the key's rename and the certificate's.
-	next := ca.issue(t, "second")
-	replaceFile(t, dir, KeyFileName, next.key)
+	next := ca.Issue(t, "second")
+	testpki.ReplaceFile(t, dir, KeyFileName, next.Key)
 	r.reload()
 	if errs := logs.matching(`"error":`); len(errs) > 0 {
 		t.Errorf("a mismatch seen once was logged as an error: %v", errs)
 	}
-	replaceFile(t, dir, CertFileName, next.cert)
+	testpki.ReplaceFile(t, dir, CertFileName, next.Cert)
 	r.reload()
 	if cn := r.current.Load().Leaf.Subject.CommonName; cn != "second" {
 		t.Errorf("loaded %q, want second", cn)
@@ -138,26 +140,14 @@ func TestMomentaryMismatchDuringRotationIsNotAnError(t *testing.T) {
 	}
 }
 
-// replaceFile renames a file with data over dir/name.
-func replaceFile(t *testing.T, dir, name string, data []byte) {
-	t.Helper()
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // assertNoKeyMaterial fails if any line of a private key's PEM body was logged.
-func assertNoKeyMaterial(t *testing.T, logs string, pairs ...pemPair) {
+func assertNoKeyMaterial(t *testing.T, logs string, pairs ...testpki.Pair) {
 	t.Helper()
 	if strings.Contains(logs, "PRIVATE KEY") {
 		t.Error("logs contain a PEM private key header")
 	}
 	for _, p := range pairs {
-		for _, line := range strings.Split(string(p.key), "\n") {
+		for _, line := range strings.Split(string(p.Key), "\n") {
 			if len(line) > 16 && !strings.HasPrefix(line, "-----") && strings.Contains(logs, line) {
 				t.Errorf("logs contain private key material %q", line)
 			}
@@ -166,10 +156,10 @@ func assertNoKeyMaterial(t *testing.T, logs string, pairs ...pemPair) {
 }
 
 func TestUnchangedContentIsNotReloaded(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	pair := ca.issue(t, "first")
-	writeSecretVolume(t, dir, pair)
+	pair := ca.Issue(t, "first")
+	testpki.WriteSecretVolume(t, dir, pair)
 	var logs logSink
 	r := newCertReloader(dir, logs.logger())
 	if err := r.load(); err != nil {
@@ -178,7 +168,7 @@ func TestUnchangedContentIsNotReloaded(t *testing.T) {
 	before := r.current.Load()
 
 	// The kubelet re-projects a Secret whose data did not change: new files, same bytes.
-	writeSecretVolume(t, dir, pair)
+	testpki.WriteSecretVolume(t, dir, pair)
 	changed, err := r.check()
 	if err != nil || changed {
 		t.Errorf("check after re-projecting the same pair = %v, %v; want false, nil", changed, err)

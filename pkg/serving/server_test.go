@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 )
 
 // startServer runs s.Start in the background until the test ends, waits until the
@@ -72,13 +74,13 @@ func waitStart(t *testing.T, done <-chan error, timeout time.Duration) error {
 }
 
 // h2Client and http1Client reach the server as the apiserver would, trusting ca.
-func h2Client(ca *testCA) *http.Client {
+func h2Client(ca *testpki.CA) *http.Client {
 	return &http.Client{Transport: &http.Transport{
-		TLSClientConfig: ca.clientConfig(), ForceAttemptHTTP2: true}}
+		TLSClientConfig: ca.ClientConfig(), ForceAttemptHTTP2: true}}
 }
 
-func http1Client(ca *testCA) *http.Client {
-	cfg := ca.clientConfig()
+func http1Client(ca *testpki.CA) *http.Client {
+	cfg := ca.ClientConfig()
 	cfg.NextProtos = []string{"http/1.1"}
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
 }
@@ -90,9 +92,9 @@ func protoHandler() http.Handler {
 }
 
 func TestServerServesOverHTTP2AndHTTP1WhileReady(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	s := &Server{Addr: "127.0.0.1:0", CertDir: dir, Handler: protoHandler()}
 
 	if err := s.Ready(); err == nil || !strings.Contains(err.Error(), "not started") {
@@ -130,7 +132,7 @@ func TestServerServesOverHTTP2AndHTTP1WhileReady(t *testing.T) {
 	}
 
 	t.Run("TLS 1.1 is refused", func(t *testing.T) {
-		cfg := ca.clientConfig()
+		cfg := ca.ClientConfig()
 		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
 		conn, err := tls.Dial("tcp", s.BoundAddr(), cfg)
 		if err == nil {
@@ -149,7 +151,7 @@ func TestServerServesOverHTTP2AndHTTP1WhileReady(t *testing.T) {
 }
 
 func TestShutdownLetsInFlightRequestFinish(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	for _, tc := range []struct {
 		name   string
 		client *http.Client
@@ -159,7 +161,7 @@ func TestShutdownLetsInFlightRequestFinish(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeRenamed(t, dir, ca.issue(t, "first"))
+			testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 			entered, release := make(chan struct{}), make(chan struct{})
 			var once sync.Once
 			s := &Server{Addr: "127.0.0.1:0", CertDir: dir,
@@ -225,9 +227,9 @@ func TestShutdownLetsInFlightRequestFinish(t *testing.T) {
 }
 
 func TestShutdownCutsOffRequestsAfterShutdownTimeout(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	entered, release := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	s := &Server{Addr: "127.0.0.1:0", CertDir: dir, ShutdownTimeout: 100 * time.Millisecond,
@@ -252,25 +254,25 @@ func TestShutdownCutsOffRequestsAfterShutdownTimeout(t *testing.T) {
 }
 
 func TestStartRejectsUnusableCertificate(t *testing.T) {
-	ca := newTestCA(t)
-	good, other := ca.issue(t, "good"), ca.issue(t, "other")
+	ca := testpki.NewCA(t)
+	good, other := ca.Issue(t, "good"), ca.Issue(t, "other")
 	for _, tc := range []struct {
 		name  string
 		files map[string][]byte
 		want  []string // in the error, besides the directory
 	}{
-		{"a missing tls.crt is named with the fix", map[string][]byte{KeyFileName: good.key},
+		{"a missing tls.crt is named with the fix", map[string][]byte{KeyFileName: good.Key},
 			[]string{CertFileName, "no such file", "mount a kubernetes.io/tls Secret"}},
-		{"a missing tls.key is named with the fix", map[string][]byte{CertFileName: good.cert},
+		{"a missing tls.key is named with the fix", map[string][]byte{CertFileName: good.Cert},
 			[]string{KeyFileName, "no such file", "mount a kubernetes.io/tls Secret"}},
 		{"a key of another certificate is a mismatch",
-			map[string][]byte{CertFileName: good.cert, KeyFileName: other.key},
+			map[string][]byte{CertFileName: good.Cert, KeyFileName: other.Key},
 			[]string{CertFileName, KeyFileName, "does not match", "private key of tls.crt"}},
 		{"a tls.crt without PEM is rejected",
-			map[string][]byte{CertFileName: []byte("not a certificate"), KeyFileName: good.key},
+			map[string][]byte{CertFileName: []byte("not a certificate"), KeyFileName: good.Key},
 			[]string{CertFileName, "PEM"}},
 		{"an empty tls.key is rejected",
-			map[string][]byte{CertFileName: good.cert, KeyFileName: nil},
+			map[string][]byte{CertFileName: good.Cert, KeyFileName: nil},
 			[]string{KeyFileName, "PEM"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,9 +301,9 @@ func TestStartRejectsUnusableCertificate(t *testing.T) {
 }
 
 func TestStartRejectsMisuse(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -340,9 +342,9 @@ func TestStartRejectsMisuse(t *testing.T) {
 }
 
 func TestHandshakeErrorsAreLoggedAtDebug(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	var logs logSink
 	s := &Server{Addr: "127.0.0.1:0", CertDir: dir, Handler: protoHandler(),
 		Logger: logs.logger()}
@@ -371,9 +373,9 @@ func TestHandshakeErrorsAreLoggedAtDebug(t *testing.T) {
 }
 
 func TestZeroLoggerServerStartsAndStops(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "first"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	s := &Server{Addr: "127.0.0.1:0", CertDir: dir, Handler: protoHandler()}
 	cancel, done := startServer(t, s)
 	cancel()

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 )
 
 // TestASlowClientDoesNotHoldTheShutdown keeps a request's body unfinished while the
@@ -17,9 +19,9 @@ func TestASlowClientDoesNotHoldTheShutdown(t *testing.T) {
 	readTimeout = 300 * time.Millisecond
 	t.Cleanup(func() { readTimeout = old })
 
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	writeRenamed(t, dir, ca.issue(t, "slow"))
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "slow"))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	})
@@ -27,7 +29,7 @@ func TestASlowClientDoesNotHoldTheShutdown(t *testing.T) {
 		ShutdownTimeout: 5 * time.Second}
 	cancel, done := startServer(t, s)
 
-	cfg := ca.clientConfig()
+	cfg := ca.ClientConfig()
 	cfg.NextProtos = []string{"http/1.1"}
 	conn, err := tls.Dial("tcp", s.BoundAddr(), cfg)
 	if err != nil {

@@ -2,25 +2,19 @@ package vault
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/vaultconfig"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/test/harness"
 )
@@ -141,19 +135,22 @@ func TestRealVaultBehindProxies(t *testing.T) {
 
 	t.Run("https with a private CA, server name and client certificate", func(t *testing.T) {
 		token := proxyToken(t, v)
-		ca := newTestCA(t)
+		ca := testpki.NewCA(t)
+		server := ca.Issue(t, "vault.internal", testpki.DNSNames("vault.internal"))
 		srv := httptest.NewUnstartedServer((&recordingProxy{}).handler(t, v.Addr))
 		srv.TLS = &tls.Config{
-			Certificates: []tls.Certificate{ca.issue(t, "vault.internal", false)},
+			Certificates: []tls.Certificate{server.TLSCertificate(t)},
 			ClientAuth:   tls.RequireAndVerifyClientCert,
-			ClientCAs:    ca.pool(),
+			ClientCAs:    ca.Pool(),
 			MinVersion:   tls.VersionTLS12,
 		}
 		srv.StartTLS()
 		defer srv.Close()
 		dir := t.TempDir()
-		caFile := ca.writeCA(t, dir)
-		certFile, keyFile := ca.writeLeaf(t, dir, ca.issue(t, "rvw-agent", true))
+		client := ca.Issue(t, "rvw-agent", testpki.Usage(x509.ExtKeyUsageClientAuth))
+		caFile := testpki.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.CertPEM)
+		certFile := testpki.WriteFile(t, filepath.Join(dir, "client.pem"), client.Cert)
+		keyFile := testpki.WriteFile(t, filepath.Join(dir, "client-key.pem"), client.Key)
 
 		good := TLS{CACert: caFile, ClientCert: certFile, ClientKey: keyFile,
 			ServerName: "vault.internal"}
@@ -185,93 +182,4 @@ func TestRealVaultBehindProxies(t *testing.T) {
 			t.Errorf("a client certificate without key: err = %v, want one naming both", err)
 		}
 	})
-}
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	der  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "rvw test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, der: der}
-}
-
-// issue makes a server (DNS name) or client certificate signed by the CA.
-func (ca *testCA) issue(t *testing.T, name string, client bool) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	usage := x509.ExtKeyUsageServerAuth
-	if client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{name}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
-func (ca *testCA) writeCA(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "ca.pem")
-	writePEM(t, path, "CERTIFICATE", ca.der)
-	return path
-}
-
-func (ca *testCA) writeLeaf(t *testing.T, dir string, c tls.Certificate) (string, string) {
-	t.Helper()
-	keyDER, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath := filepath.Join(dir, "client.pem")
-	keyPath := filepath.Join(dir, "client-key.pem")
-	writePEM(t, certPath, "CERTIFICATE", c.Certificate[0])
-	writePEM(t, keyPath, "PRIVATE KEY", keyDER)
-	return certPath, keyPath
-}
-
-func writePEM(t *testing.T, path, kind string, der []byte) {
-	t.Helper()
-	data := pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -3,19 +3,10 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -26,49 +17,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/internal/testpki"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/serving"
 )
-
-// writeCert writes a fresh self-signed certificate for 127.0.0.1 with the given
-// common name as tls.crt and tls.key into dir, each file replaced atomically.
-func writeCert(t *testing.T, dir, commonName string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: commonName},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{
-		"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		"tls.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	}
-	for _, name := range []string{"tls.key", "tls.crt"} {
-		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, files[name], 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // startServer runs pkg/serving's TLS server on 127.0.0.1 with h at Path, the way
 // `webhook serve` does, and returns its address, a function that begins the shutdown,
@@ -136,14 +88,14 @@ func servedCommonName(addr string) (string, error) {
 // server, as cert-manager or a Secret update does, and waits for the new one to be
 // served, without a restart.
 func TestServerReloadsReplacedCertificate(t *testing.T) {
-	dir := t.TempDir()
-	writeCert(t, dir, "first")
+	dir, ca := t.TempDir(), testpki.NewCA(t)
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "first"))
 	addr, _, _ := startServer(t, dir, newHandler())
 	if cn, err := servedCommonName(addr); err != nil || cn != "first" {
 		t.Fatalf("served %q (%v), want the first certificate", cn, err)
 	}
 
-	writeCert(t, dir, "second")
+	testpki.WriteRenamed(t, dir, ca.Issue(t, "second"))
 	// The server checks the files every second here (ReloadInterval).
 	deadline := time.Now().Add(15 * time.Second)
 	var cn string
@@ -161,7 +113,7 @@ func TestServerReloadsReplacedCertificate(t *testing.T) {
 // ConfigMap read, and checks the review is still answered with the patch.
 func TestShutdownFinishesInFlightReview(t *testing.T) {
 	dir := t.TempDir()
-	writeCert(t, dir, "webhook")
+	testpki.WriteRenamed(t, dir, testpki.NewCA(t).Issue(t, "webhook"))
 	pod, cm := chartFixture(t)
 
 	entered, release := make(chan struct{}), make(chan struct{})
