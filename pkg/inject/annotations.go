@@ -38,7 +38,9 @@ const AnnotationAuthRole = AnnotationPrefix + "auth-role"
 const AnnotationAuthPath = AnnotationPrefix + "auth-path"
 
 // AnnotationTokenSecret names a Secret, as name or name/key (key "token" by default),
-// whose value the injected containers get as VAULT_TOKEN. The webhook never reads it.
+// whose value is the Vault token: it is mounted as a file into the injected containers
+// only, and the agent follows the file when the Secret is rotated. The webhook never
+// reads it.
 const AnnotationTokenSecret = AnnotationPrefix + "token-secret"
 
 // AnnotationAgentSidecar set to "false" injects the init container only: the files are

@@ -66,20 +66,14 @@ func agentContainer(
 		command = append(command, "--copy-others")
 	}
 	command = append(command, authFlags(settings)...)
+	command = append(command, tokenSecretFlags(settings)...)
 	if !once && settings.RefreshInterval > 0 {
 		command = append(command, "--refresh-interval="+settings.RefreshInterval.String())
 	}
 
-	agentEnv := make([]corev1.EnvVar, len(env), len(env)+1)
+	var agentEnv []corev1.EnvVar
 	for i := range env {
-		env[i].DeepCopyInto(&agentEnv[i])
-	}
-	if settings.TokenSecret != nil {
-		agentEnv = append(agentEnv, corev1.EnvVar{Name: envVaultToken,
-			ValueFrom: &corev1.EnvVarSource{SecretKeyRef: settings.TokenSecret.DeepCopy()}})
-	}
-	if len(agentEnv) == 0 {
-		agentEnv = nil
+		agentEnv = append(agentEnv, *env[i].DeepCopy())
 	}
 
 	mounts := []corev1.VolumeMount{
@@ -90,6 +84,7 @@ func agentContainer(
 		mounts = append(mounts, corev1.VolumeMount{
 			Name: TokenVolumeName, MountPath: TokenDir, ReadOnly: true})
 	}
+	mounts = append(mounts, tokenSecretMounts(settings)...)
 
 	return corev1.Container{
 		Name:                     name,

@@ -16,8 +16,10 @@ import (
 // The copy gains the SecretsVolumeName tmpfs, InitContainerName and AgentContainerName
 // at the front of initContainers (the agent as a native sidecar, or a regular container
 // with Options.SidecarAsContainer, or none with agent-sidecar "false"), and
-// AnnotationStatus. The assistant loses its SECRET_MANAGER and VAULT_* variables to the
-// injected containers, and its endpoints.yml mount now reads from the tmpfs.
+// AnnotationStatus, plus TokenVolumeName with Kubernetes auth or TokenSecretVolumeName
+// with AnnotationTokenSecret. The assistant loses its SECRET_MANAGER and VAULT_*
+// variables to the injected containers, and its endpoints.yml mount now reads from the
+// tmpfs.
 //
 // A pod or ConfigMap that cannot work is a *Denial listing every problem; a target that
 // does not match pod, or invalid opts, is an ordinary error because the caller erred.
@@ -64,6 +66,7 @@ func Mutate(pod *corev1.Pod, cm *corev1.ConfigMap, target Target, opts Options) 
 		usedElsewhere[use.Name] = true
 	}
 	split := splitEnv(assistant.Env, review.usedEnv, usedElsewhere)
+	split.agent = append(split.agent, tokenSecretEnv(settings, review.usedEnv)...)
 	tlsMounts, tlsProblems, tlsWarnings := tlsFiles(assistant, split.agent, target)
 	if len(tlsProblems) > 0 {
 		return nil, nil, deny(tlsProblems...)
@@ -95,8 +98,9 @@ func endpointsProblems(source endpointsSource, review secretsManagerReview) []st
 	return append(problems, review.problems...)
 }
 
-// tokenSecretClash reports a token given twice: by AnnotationTokenSecret and by the
-// assistant's own VAULT_TOKEN, which would both reach the injected containers.
+// tokenSecretClash reports a token given twice: by AnnotationTokenSecret (the token
+// file) and by the assistant's own VAULT_TOKEN, which would move to the injected
+// containers and be silently overridden by the file.
 func tokenSecretClash(assistant *corev1.Container, settings Settings) []string {
 	if settings.TokenSecret == nil {
 		return nil
@@ -139,6 +143,9 @@ func apply(
 	out.Spec.Volumes = append(out.Spec.Volumes, secretsVolume(opts))
 	if settings.AuthMethod == AuthKubernetes {
 		out.Spec.Volumes = append(out.Spec.Volumes, tokenVolume())
+	}
+	if settings.TokenSecret != nil {
+		out.Spec.Volumes = append(out.Spec.Volumes, tokenSecretVolume(out, settings.TokenSecret))
 	}
 	if opts.SidecarAsContainer && len(injected) > 1 {
 		out.Spec.Containers = append(out.Spec.Containers, injected[1:]...)
@@ -188,7 +195,7 @@ func checkTarget(pod *corev1.Pod, cm *corev1.ConfigMap, target Target) error {
 // nameClashes lists the injected names the pod uses already.
 func nameClashes(pod *corev1.Pod) []string {
 	var problems []string
-	for _, name := range []string{SecretsVolumeName, TokenVolumeName} {
+	for _, name := range []string{SecretsVolumeName, TokenVolumeName, TokenSecretVolumeName} {
 		if findVolume(pod, name) != nil {
 			problems = append(problems, fmt.Sprintf("spec.volumes: the name %q is reserved "+
 				"for the webhook: rename the pod's volume", name))

@@ -65,7 +65,9 @@ func reviewSecretsManager(
 }
 
 // agentEnvLookup is envLookup for the injected containers: the assistant's env plus
-// VAULT_TOKEN when AnnotationTokenSecret gives it, with a value unknown here.
+// VAULT_TOKEN when AnnotationTokenSecret gives the token, with a value unknown here. The
+// token then comes from the mounted file, and the injected containers get VAULT_TOKEN
+// (empty) only when secrets_manager expands it; either way a token will be present.
 func agentEnvLookup(assistant *corev1.Container, settings Settings) func(string) (string, bool) {
 	lookup := envLookup(assistant)
 	return func(name string) (string, bool) {

@@ -36,7 +36,8 @@ type Settings struct {
 	AuthRole string
 	// AuthPath is the mount path of the Vault auth method; empty for the agent's default.
 	AuthPath string
-	// TokenSecret, when set, gives the agents VAULT_TOKEN from this Secret key.
+	// TokenSecret, when set, gives the agents the Vault token as a file from this Secret
+	// key, mounted into them only.
 	TokenSecret *corev1.SecretKeySelector
 	// Sidecar is false for init-only injection: no renewal agent.
 	Sidecar bool

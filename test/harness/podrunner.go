@@ -17,7 +17,7 @@ import (
 
 // PodRunner plays the kubelet for Pods read back from a real apiserver: it lays out
 // the Pod's volumes as local directories (a memory emptyDir under /dev/shm, ConfigMap
-// volumes in kubelet's ..data symlink layout) and runs containers as local processes
+// and Secret volumes in kubelet's ..data symlink layout) and runs containers as local processes
 // with the Pod's env, in Kubernetes' order. envtest has no kubelet; this is its stand-in.
 type PodRunner struct {
 	// Client reads ConfigMaps and Secrets the Pod refers to.
@@ -106,7 +106,9 @@ func (p *RunningPod) prepareVolume(ctx context.Context, v corev1.Volume) (string
 		if err != nil {
 			return "", err
 		}
-		return p.writeAtomicVolume(v.Name, files)
+		return p.writeAtomicVolume(v.Name, files, nil, configMapFileMode)
+	case v.Secret != nil:
+		return p.prepareSecretVolume(ctx, v)
 	default:
 		return "", fmt.Errorf("the pod runner does not support this volume type")
 	}
@@ -140,14 +142,24 @@ func projectKeys(data map[string]string, items []corev1.KeyToPath) (map[string]s
 	return files, nil
 }
 
+// configMapFileMode is the file mode of a ConfigMap volume's files (the API's default
+// defaultMode).
+const configMapFileMode os.FileMode = 0o644
+
 // writeAtomicVolume writes files the way kubelet's atomic writer does: the data in a
 // timestamped directory, a ..data symlink to it, and one symlink per top-level entry.
-func (p *RunningPod) writeAtomicVolume(name string, files map[string]string) (string, error) {
+// A volume written before is updated as the kubelet does it: the new directory is
+// swapped in by renaming a fresh symlink over ..data, then the old one is removed.
+// modes, when it has a path, overrides mode for that file.
+func (p *RunningPod) writeAtomicVolume(
+	name string, files map[string]string, modes map[string]os.FileMode, mode os.FileMode,
+) (string, error) {
 	root := filepath.Join(p.dir, "volumes", name)
 	stamp := "..rvw_" + time.Now().Format("2006_01_02_15_04_05.000000000")
 	if err := os.MkdirAll(filepath.Join(root, stamp), 0o755); err != nil {
 		return "", err
 	}
+	old, _ := os.Readlink(filepath.Join(root, "..data"))
 	tops := map[string]bool{}
 	paths := make([]string, 0, len(files))
 	for path := range files {
@@ -159,21 +171,36 @@ func (p *RunningPod) writeAtomicVolume(name string, files map[string]string) (st
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(full, []byte(files[path]), 0o644); err != nil {
+		m, ok := modes[path]
+		if !ok {
+			m = mode
+		}
+		if err := os.WriteFile(full, []byte(files[path]), 0o600); err != nil {
 			return "", err
 		}
-		if err := p.giveToFSGroup(full, 0o644); err != nil {
+		if err := p.giveToFSGroup(full, m); err != nil {
 			return "", err
 		}
 		tops[strings.SplitN(path, "/", 2)[0]] = true
 	}
-	if err := os.Symlink(stamp, filepath.Join(root, "..data")); err != nil {
+	tmp := filepath.Join(root, "..data_tmp")
+	if err := os.Symlink(stamp, tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(root, "..data")); err != nil {
 		return "", err
 	}
 	for top := range tops {
-		if err := os.Symlink(filepath.Join("..data", top), filepath.Join(root, top)); err != nil {
+		link := filepath.Join(root, top)
+		if _, err := os.Lstat(link); err == nil {
+			continue
+		}
+		if err := os.Symlink(filepath.Join("..data", top), link); err != nil {
 			return "", err
 		}
+	}
+	if old != "" {
+		_ = os.RemoveAll(filepath.Join(root, old))
 	}
 	return root, nil
 }
