@@ -58,7 +58,8 @@ func TestInjectCommand(t *testing.T) {
 	}{
 		{name: "an opted-in pod is printed injected", pod: injectPod, cm: injectConfigMap,
 			code: 0, stdout: []string{"name: rvw-init", "name: rvw-agent",
-				"rasa-vault-webhook.io/status: injected", "name: bot-vault"}},
+				"rasa-vault-webhook.io/status: injected", "secretName: bot-vault",
+				"--token-file=/rvw/vault-token/token"}},
 		{name: "the pod can come from stdin", cm: injectConfigMap, stdinInput: injectPod,
 			args: []string{"-f", "-"}, code: 0, stdout: []string{"name: rvw-init"}},
 		{name: "a bad annotation is the denial on stderr, exit 1", cm: injectConfigMap,
