@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -14,24 +13,15 @@ import (
 // TestEncodePatchMatchesEncodingJSON encodes the patch of every golden case with
 // encodePatch and with jsonpatch's own encoding/json path, and wants the same JSON.
 func TestEncodePatchMatchesEncodingJSON(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "pod.yaml"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
-	for _, golden := range dirs {
-		dir := filepath.Base(filepath.Dir(golden))
-		t.Run(dir, func(t *testing.T) {
-			pod, cm := &corev1.Pod{}, &corev1.ConfigMap{}
-			raw := readYAML(t, dir, "pod.yaml", pod)
-			readYAML(t, dir, "configmap.yaml", cm)
-			resp := newHandler(cm).Handle(context.Background(), rawPodRequest(pod.Namespace,
-				raw))
-			if len(resp.Patches) == 0 {
-				t.Fatalf("no patch: %+v", resp.Result)
-			}
-			samePatchJSON(t, resp.Patches)
-		})
-	}
+	forEachGolden(t, func(t *testing.T, _ string, pod *corev1.Pod, cm *corev1.ConfigMap,
+		raw []byte,
+	) {
+		resp := newHandler(cm).Handle(context.Background(), rawPodRequest(pod.Namespace, raw))
+		if len(resp.Patches) == 0 {
+			t.Fatalf("no patch: %+v", resp.Result)
+		}
+		samePatchJSON(t, resp.Patches)
+	})
 }
 
 // TestEncodePatchKeepsNullValues checks the members RFC 6902 asks for: "value" on add

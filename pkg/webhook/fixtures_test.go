@@ -86,3 +86,24 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return data
 }
+
+// forEachGolden runs check as a subtest for every testdata/<case>/pod.yaml, with the
+// pod, its configmap.yaml and the pod's raw JSON as the apiserver would send it.
+func forEachGolden(t *testing.T,
+	check func(t *testing.T, dir string, pod *corev1.Pod, cm *corev1.ConfigMap, raw []byte),
+) {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "pod.yaml"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	for _, golden := range dirs {
+		dir := filepath.Base(filepath.Dir(golden))
+		t.Run(dir, func(t *testing.T) {
+			pod, cm := &corev1.Pod{}, &corev1.ConfigMap{}
+			raw := readYAML(t, dir, "pod.yaml", pod)
+			readYAML(t, dir, "configmap.yaml", cm)
+			check(t, dir, pod, cm, raw)
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,33 +34,23 @@ func newHandler(objs ...client.Object) *Handler {
 // handler with its configmap.yaml, compares the patch with patch.json, and checks that
 // the patch applied to the request's raw pod gives exactly what pkg/inject returns.
 func TestHandleInjectsTheGoldenPods(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "pod.yaml"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
+	forEachGolden(t, func(t *testing.T, dir string, pod *corev1.Pod, cm *corev1.ConfigMap,
+		raw []byte,
+	) {
+		resp := newHandler(cm).Handle(context.Background(), rawPodRequest(pod.Namespace, raw))
+		if !resp.Allowed || len(resp.Patches) == 0 {
+			t.Fatalf("want an allowed response with a patch, got %+v", resp.Result)
+		}
+		compareGolden(t, dir, "patch.json", renderPatch(t, resp))
 
-	for _, golden := range dirs {
-		dir := filepath.Base(filepath.Dir(golden))
-		t.Run(dir, func(t *testing.T) {
-			pod, cm := &corev1.Pod{}, &corev1.ConfigMap{}
-			raw := readYAML(t, dir, "pod.yaml", pod)
-			readYAML(t, dir, "configmap.yaml", cm)
-
-			resp := newHandler(cm).Handle(context.Background(), rawPodRequest(pod.Namespace, raw))
-			if !resp.Allowed || len(resp.Patches) == 0 {
-				t.Fatalf("want an allowed response with a patch, got %+v", resp.Result)
-			}
-			compareGolden(t, dir, "patch.json", renderPatch(t, resp))
-
-			want, warnings := mutateDirectly(t, pod, cm)
-			if got := applyPatch(t, raw, resp); !equality.Semantic.DeepEqual(got, want) {
-				t.Error("the patch applied to the raw pod differs from inject.Mutate's pod")
-			}
-			if !slices.Equal(resp.Warnings, warnings) {
-				t.Errorf("warnings = %q, want %q", resp.Warnings, warnings)
-			}
-		})
-	}
+		want, warnings := mutateDirectly(t, pod, cm)
+		if got := applyPatch(t, raw, resp); !equality.Semantic.DeepEqual(got, want) {
+			t.Error("the patch applied to the raw pod differs from inject.Mutate's pod")
+		}
+		if !slices.Equal(resp.Warnings, warnings) {
+			t.Errorf("warnings = %q, want %q", resp.Warnings, warnings)
+		}
+	})
 }
 
 // TestHandleAnswers covers every kind of answer the handler gives.

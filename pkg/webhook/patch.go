@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -193,7 +192,7 @@ func envOps(
 	removed, kept := []int(nil), 0
 	for i := range before {
 		// Pointers, as in mountOps: a struct passed as an any is copied to the heap.
-		if kept < len(after) && reflect.DeepEqual(&before[i], &after[kept]) {
+		if kept < len(after) && deepEqual(&before[i], &after[kept]) {
 			kept++
 			continue
 		}
@@ -226,16 +225,16 @@ func mountOps(
 	}
 
 	for i := range before {
-		// Pointers, not copies: a struct passed to DeepEqual as an any is copied to the
+		// Pointers, not copies: a struct passed to deepEqual as an any is copied to the
 		// heap, and most mounts are unchanged.
 		old, now := &before[i], &after[i]
-		if reflect.DeepEqual(old, now) {
+		if deepEqual(old, now) {
 			continue
 		}
 		at := path + "/" + strconv.Itoa(i)
 		same := *now
 		same.Name, same.SubPath, same.ReadOnly = old.Name, old.SubPath, old.ReadOnly
-		if !reflect.DeepEqual(old, &same) {
+		if !deepEqual(old, &same) {
 			ops = append(ops, jsonpatch.Operation{Operation: opReplace, Path: at, Value: *now})
 			continue
 		}
