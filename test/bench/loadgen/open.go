@@ -24,12 +24,12 @@ func Open(ctx context.Context, t *Target, rate float64, duration time.Duration) 
 	rec := &recorder{}
 	var wg sync.WaitGroup
 	var lag time.Duration
+	pace := newPacer()
+	defer pace.stop()
 	start := time.Now()
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			time.Sleep(wait)
-		}
+		pace.until(due)
 		slots <- struct{}{}
 		lag = max(lag, time.Since(due))
 		wg.Add(1)

@@ -1,0 +1,44 @@
+package loadgen
+
+import (
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pacer sleeps until a due time with a precision of tens of microseconds.
+//
+// time.Sleep cannot pace an open loop: the Go runtime waits for timers in epoll with a
+// millisecond timeout, so a sleep wakes up to a millisecond late (measured here: 0.54
+// ms late at the median and 1.1 ms at worst for 2 ms steps). As latency runs from the
+// due time, that lateness was added to every open-loop sample, to both webhooks alike,
+// and the constant-answer floor read 0.85 ms at p50. nanosleep(2) on a thread of its
+// own, with the thread's timer slack at its minimum, wakes 0.04 ms late at the median.
+type pacer struct{}
+
+// newPacer locks the calling goroutine to its OS thread, which the pacer then blocks
+// in nanosleep; call stop from the same goroutine when done.
+func newPacer() pacer {
+	runtime.LockOSThread()
+	// A 1 ns slack lets the kernel fire the timer on time instead of batching it with
+	// others up to the default 50 µs later. Failing that, sleeps are a little later.
+	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	return pacer{}
+}
+
+// until blocks until due, or returns at once when due has passed.
+func (pacer) until(due time.Time) {
+	for {
+		wait := time.Until(due)
+		if wait <= 0 {
+			return
+		}
+		ts := unix.NsecToTimespec(int64(wait))
+		// EINTR (a signal) just goes round again with the time left.
+		_ = unix.Nanosleep(&ts, nil)
+	}
+}
+
+// stop gives the thread back to the scheduler.
+func (pacer) stop() { runtime.UnlockOSThread() }
