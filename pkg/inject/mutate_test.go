@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // chartInput reads the Rasa-chart case that most unit tests start from.
@@ -134,4 +136,51 @@ func FuzzMutate(f *testing.F) {
 			t.Fatal("an injected pod without the status annotation")
 		}
 	})
+}
+
+// TestMutateTwiceFromOnePodSharesNoWrites: the copy shares what it leaves alone with the
+// pod, so each slice Mutate changes must be its own even when the pod's slices have
+// spare capacity an append would write into. The handler mutates one pod twice when a
+// cached ConfigMap's denial is checked again.
+func TestMutateTwiceFromOnePodSharesNoWrites(t *testing.T) {
+	pod, cm, target := chartInput(t)
+	spec := &pod.Spec
+	spec.Volumes = slices.Grow(spec.Volumes, 8)
+	spec.Containers = slices.Grow(spec.Containers, 8)
+	spec.InitContainers = slices.Grow(spec.InitContainers, 8)
+	for i := range spec.Containers {
+		spec.Containers[i].Env = slices.Grow(spec.Containers[i].Env, 8)
+		spec.Containers[i].VolumeMounts = slices.Grow(spec.Containers[i].VolumeMounts, 8)
+	}
+	before := pod.DeepCopy()
+
+	opts := DefaultOptions()
+	opts.SidecarAsContainer = true // appends to containers too
+	first, _, err := Mutate(pod, cm, target, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := first.DeepCopy()
+	// Other options, so that a second write into a shared array would show.
+	other := opts
+	other.Image = "elsewhere.example/rasa-vault-webhook:other"
+	other.SecretsVolumeSize = resource.MustParse("3Mi")
+	second, _, err := Mutate(pod, cm, target, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if !equality.Semantic.DeepEqual(before, pod) {
+		t.Error("the input pod was modified")
+	}
+	if !equality.Semantic.DeepEqual(want, first) {
+		t.Error("the second Mutate changed the first one's result")
+	}
+	if equality.Semantic.DeepEqual(first, second) {
+		t.Error("Mutates with other options gave the same pod")
+	}
+	if len(first.Spec.Containers) <= len(pod.Spec.Containers) {
+		t.Fatalf("no container appended: %d, pod had %d", len(first.Spec.Containers),
+			len(pod.Spec.Containers))
+	}
 }

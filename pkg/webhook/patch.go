@@ -76,8 +76,8 @@ func onlyExpectedChanges(pod, mutated *corev1.Pod) bool {
 	rest.Spec.Containers = sameOrEmpty(rest.Spec.Containers, spec.Containers)
 
 	// Deep equality, not equality.Semantic (which cost three times reflect.DeepEqual, and
-	// deepEqual costs half of that): exact here because pkg/inject works on a deep
-	// copy, so whatever it left alone is identical.
+	// deepEqual costs half of that): exact here because pkg/inject's copy shares or
+	// copies whatever it left alone, so that is identical, mostly the same pointers.
 	return deepEqual(&rest, pod)
 }
 
