@@ -105,9 +105,12 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 
 	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata". The
 	// patch's paths rely on it: a field read from "Env" would be patched at "env".
-	pod := &corev1.Pod{}
-	if err := decodeJSON(req.Object.Raw, pod); err != nil {
-		return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
+	pod := req.pod
+	if pod == nil {
+		pod = &corev1.Pod{}
+		if err := decodeJSON(req.Object.Raw, pod); err != nil {
+			return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
+		}
 	}
 	r.pod = podName(pod, req)
 
@@ -148,6 +151,14 @@ func patchOps(raw []byte, pod, mutated *corev1.Pod, r *review) (
 	}
 
 	r.wholePodDiff = true
+	if raw == nil {
+		// ServeHTTP decoded the pod without keeping its JSON. Fields this webhook's types
+		// do not know are then missing on both sides of the diff, so it leaves them be.
+		var err error
+		if raw, err = encodeJSON(pod); err != nil {
+			return nil, fmt.Errorf("encoding the pod: %w", err)
+		}
+	}
 	patched, err := encodeJSON(mutated)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the injected pod: %w", err)

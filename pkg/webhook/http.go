@@ -72,7 +72,8 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 }
 
 // readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
-// request. The pod inside stays raw: Handle decodes it once.
+// request, with its pod (see decodeReview). When decoding fails after the request's
+// UID, the returned request holds that UID alone, for the answer.
 func readReview(r *http.Request) (Request, error) {
 	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || contentType != "application/json" {
@@ -90,19 +91,21 @@ func readReview(r *http.Request) (Request, error) {
 		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
 			MaxReviewBytes)
 	}
-	var in admissionv1.AdmissionReview
-	if err := decodeJSON(buf.Bytes(), &in); err != nil {
+	meta, req, err := decodeReview(buf.Bytes())
+	switch {
+	case err != nil && req != nil:
+		return Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}},
+			fmt.Errorf("decoding the AdmissionReview: %w", err)
+	case err != nil:
 		return Request{}, fmt.Errorf("decoding the AdmissionReview: %w", err)
-	}
-	if in.TypeMeta != reviewType {
+	case meta != reviewType:
 		return Request{}, fmt.Errorf("got %s %s: this webhook reads %s %s; set "+
 			"admissionReviewVersions to [v1] in the MutatingWebhookConfiguration",
-			in.APIVersion, in.Kind, reviewType.APIVersion, reviewType.Kind)
-	}
-	if in.Request == nil {
+			meta.APIVersion, meta.Kind, reviewType.APIVersion, reviewType.Kind)
+	case req == nil:
 		return Request{}, errors.New("the AdmissionReview has no request")
 	}
-	return Request{AdmissionRequest: *in.Request}, nil
+	return *req, nil
 }
 
 // writeReview writes resp inside an AdmissionReview.

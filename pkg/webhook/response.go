@@ -6,12 +6,18 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Request is one admission request, as decoded from the apiserver's AdmissionReview.
+// ServeHTTP fills in the members the webhook reads (not userInfo, oldObject or
+// options) and decodes a pod's object once, leaving Object.Raw empty; a Request made
+// elsewhere carries the pod in Object.Raw.
 type Request struct {
 	admissionv1.AdmissionRequest
+	// pod is Object decoded by ServeHTTP; Handle must not modify it.
+	pod *corev1.Pod
 }
 
 // Response is the answer to one Request before it is encoded: Patches become the
