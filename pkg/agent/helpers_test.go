@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,6 +115,8 @@ func (c *fakeClock) recordedWaits() []time.Duration {
 // ciphertexts it was told about, and token lookup/renewal with counters.
 type fakeVault struct {
 	*httptest.Server
+	// conns counts the connections clients hold open.
+	conns       atomic.Int64
 	mu          sync.Mutex
 	token       string
 	fields      map[string]any
@@ -143,7 +147,16 @@ type fakeVault struct {
 func newFakeVault(t *testing.T, fields map[string]any) *fakeVault {
 	t.Helper()
 	f := &fakeVault{token: plantedToken, fields: fields, ciphertexts: map[string]string{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateNew:
+			f.conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			f.conns.Add(-1)
+		}
+	}
+	f.Start()
 	t.Cleanup(f.Close)
 	return f
 }

@@ -148,6 +148,7 @@ func (a *agent) adoptToken(ctx context.Context, tok *tokenState, token string,
 	}
 	info, err := client.LookupSelf(ctx)
 	if err != nil {
+		client.CloseIdleConnections()
 		if ctx.Err() != nil {
 			return false
 		}
@@ -162,7 +163,9 @@ func (a *agent) adoptToken(ctx context.Context, tok *tokenState, token string,
 		return false
 	}
 
-	a.client.Store(client)
+	if old := a.client.Swap(client); old != nil {
+		old.CloseIdleConnections()
+	}
 	f.seen, f.inUse, f.problem = version, token, ""
 	now := a.o.Clock.Now()
 	tok.dead, tok.lookupAt, tok.loginAt, tok.loginFailures = false, time.Time{},

@@ -109,6 +109,12 @@ func TestAgentAdoptsARotatedTokenFileAtThePeriodicCheck(t *testing.T) {
 		t.Errorf("Health = %+v, want ready and healthy", st)
 	}
 	assertNoLeak(t, "the logs", logs.text(), rotatedToken)
+	// The client of the old token closed its idle connection when it was dropped; only
+	// the new one's is left.
+	if !waitFor(t, func() bool { return f.conns.Load() <= 1 }) {
+		t.Errorf("%d connections to Vault are open, want the new client's only",
+			f.conns.Load())
+	}
 }
 
 func TestAgentRereadsTheTokenFileWhenVaultRefusesTheToken(t *testing.T) {
@@ -211,6 +217,11 @@ func TestAgentKeepsItsTokenWhenTheTokenFileIsUnusable(t *testing.T) {
 				t.Errorf("Health = %+v, want ready and healthy", st)
 			}
 			assertNoLeak(t, "the logs", logs.text(), refusedToken, "\x01garbage")
+			// A client built for a refused token leaves no connection behind.
+			if !waitFor(t, func() bool { return f.conns.Load() <= 1 }) {
+				t.Errorf("%d connections to Vault are open, want the agent's one",
+					f.conns.Load())
+			}
 		})
 	}
 }

@@ -25,6 +25,7 @@ const DefaultTimeout = 10 * time.Second
 // safe for concurrent use.
 type Client struct {
 	api       *vaultapi.Client
+	http      *http.Client
 	addr      string
 	namespace string
 
@@ -123,7 +124,16 @@ func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
 	} else {
 		client.ClearNamespace()
 	}
-	return &Client{api: client, addr: addr, namespace: cfg.Namespace, token: cfg.Token}, nil
+	return &Client{api: client, http: apiCfg.HttpClient, addr: addr, namespace: cfg.Namespace,
+		token: cfg.Token}, nil
+}
+
+// CloseIdleConnections closes the client's idle connections to Vault. Call it when the
+// client is dropped for another (a new token from the token file): each client has its
+// own connection pool, whose idle connections would otherwise stay open for 90 s.
+// Requests in flight are not affected.
+func (c *Client) CloseIdleConnections() {
+	c.http.CloseIdleConnections()
 }
 
 // Address returns the Vault base URL the client talks to.
