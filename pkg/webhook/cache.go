@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,6 +24,15 @@ const (
 	// pods naming many ConfigMaps cannot flood the apiserver from the webhook.
 	DefaultGetQPS   = 50
 	DefaultGetBurst = 100
+	// DefaultNamespaceGetQPS and DefaultNamespaceGetBurst are one namespace's share of
+	// those GETs, so pods of one namespace naming many ConfigMaps, or a missing one
+	// over and over, cannot use up the budget that every other namespace waits on.
+	DefaultNamespaceGetQPS   = 10
+	DefaultNamespaceGetBurst = 20
+	// namespaceLimiters bounds the per-namespace limiters kept; a namespace idle for
+	// namespaceLimiterTTL starts again with a full burst.
+	namespaceLimiters   = 4096
+	namespaceLimiterTTL = time.Minute
 )
 
 // ConfigMapCache keeps the endpoints.yml key of the ConfigMaps that opted-in pods named
@@ -36,6 +47,11 @@ const (
 // saves; BenchmarkReviewOnRealAPIServer (test/webhooktest) times a review with and
 // without it against a real kube-apiserver.
 //
+// The GETs of misses share a rate limit (DefaultGetQPS), of which each namespace gets
+// a share (DefaultNamespaceGetQPS): a missing ConfigMap is never cached, so one
+// namespace's pods naming it over and over would otherwise take every other
+// namespace's GETs, and their pods would be refused.
+//
 // Staleness is handled where it matters: a missing ConfigMap is never cached, and the
 // handler repeats a review that a cached copy would deny with a fresh GET, so a fixed
 // ConfigMap is never refused. A ConfigMap broken within TTL of a cached copy can still
@@ -45,15 +61,25 @@ type ConfigMapCache struct {
 	ttl        time.Duration
 	valueBytes int
 	limiter    *rate.Limiter
+
+	// perNamespace holds a *rate.Limiter per namespace, made by newNamespaceLimiter;
+	// mu makes its get-or-add atomic.
+	mu                  sync.Mutex
+	perNamespace        *cache.LRUExpireCache
+	newNamespaceLimiter func() *rate.Limiter
 }
 
 // NewConfigMapCache returns a cache with the Default* limits.
 func NewConfigMapCache() *ConfigMapCache {
 	return &ConfigMapCache{
-		entries:    cache.NewLRUExpireCache(DefaultCacheEntries),
-		ttl:        DefaultCacheTTL,
-		valueBytes: DefaultCacheValueBytes,
-		limiter:    rate.NewLimiter(DefaultGetQPS, DefaultGetBurst),
+		entries:      cache.NewLRUExpireCache(DefaultCacheEntries),
+		ttl:          DefaultCacheTTL,
+		valueBytes:   DefaultCacheValueBytes,
+		limiter:      rate.NewLimiter(DefaultGetQPS, DefaultGetBurst),
+		perNamespace: cache.NewLRUExpireCache(namespaceLimiters),
+		newNamespaceLimiter: func() *rate.Limiter {
+			return rate.NewLimiter(DefaultNamespaceGetQPS, DefaultNamespaceGetBurst)
+		},
 	}
 }
 
@@ -93,7 +119,24 @@ func (c *ConfigMapCache) add(key cacheKey, cm *corev1.ConfigMap) {
 	c.entries.Add(key, kept, c.ttl)
 }
 
-// wait takes a token for one GET, or fails at once when ctx would end first.
-func (c *ConfigMapCache) wait(ctx context.Context) error {
+// wait takes a token for one GET in namespace, first from the namespace's share and
+// then from the whole budget, or fails at once when ctx would end first.
+func (c *ConfigMapCache) wait(ctx context.Context, namespace string) error {
+	if err := c.namespaceLimiter(namespace).Wait(ctx); err != nil {
+		return fmt.Errorf("namespace %s is over its share of %d reads per second: %w",
+			namespace, DefaultNamespaceGetQPS, err)
+	}
 	return c.limiter.Wait(ctx)
+}
+
+// namespaceLimiter returns namespace's limiter, made on first use.
+func (c *ConfigMapCache) namespaceLimiter(namespace string) *rate.Limiter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.perNamespace.Get(namespace); ok {
+		return l.(*rate.Limiter)
+	}
+	l := c.newNamespaceLimiter()
+	c.perNamespace.Add(namespace, l, namespaceLimiterTTL)
+	return l
 }

@@ -75,7 +75,7 @@ func (h *Handler) getConfigMap(ctx context.Context, namespace string, target inj
 
 	name := fmt.Sprintf("%s/%s", namespace, target.ConfigMapName)
 	if h.Cache != nil {
-		if err := h.Cache.wait(ctx); err != nil {
+		if err := h.Cache.wait(ctx, namespace); err != nil {
 			return nil, fmt.Errorf("reading ConfigMap %s: rate limited: %w", name, err)
 		}
 	}
