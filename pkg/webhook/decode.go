@@ -2,7 +2,7 @@ package webhook
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -47,26 +47,28 @@ func (r *requestIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return err
 	}
 	r.present = true
-	r.Object.kind = &r.Kind
-	type members requestIn // the same fields without this method
-	return jsonv2.UnmarshalDecode(dec, (*members)(r))
+	r.Object.request = r
+	type admissionRequest requestIn // the same fields without this method
+	return jsonv2.UnmarshalDecode(dec, (*admissionRequest)(r))
 }
 
 // objectIn is the request's object: a decoded pod when the request has said by then
-// that its kind is Pod (the apiserver writes "kind" before "object"), else raw JSON.
+// that it is the CREATE of a pod (the apiserver writes kind, subResource and operation
+// before object), else raw JSON, decoded later only if it turns out to be one.
 type objectIn struct {
-	// kind is the request's kind as decoded so far.
-	kind *metav1.GroupVersionKind
-	pod  *corev1.Pod
-	raw  []byte
+	// request is the request as decoded so far.
+	request *requestIn
+	pod     *corev1.Pod
+	raw     []byte
 }
 
 // UnmarshalJSONFrom decodes the object from dec, in the decoding of the whole review.
 func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if o.kind != nil && isPodKind(*o.kind) && dec.PeekKind() == '{' {
+	if r := o.request; r != nil && isPodKind(r.Kind) && r.SubResource == "" &&
+		r.Operation == admissionv1.Create && dec.PeekKind() == '{' {
 		pod := &corev1.Pod{}
 		if err := jsonv2.UnmarshalDecode(dec, pod); err != nil {
-			return fmt.Errorf("decoding the pod: %w", err)
+			return &podError{err: err}
 		}
 		o.pod, o.raw = pod, nil
 		return nil
@@ -82,12 +84,25 @@ func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return nil
 }
 
+// podError is a pod that did not decode. The JSON decoder wraps it in an error of its
+// own about objectIn; decodeReview takes it out again.
+type podError struct{ err error }
+
+// Error names the pod and the decoder's own message, with the member's JSON pointer.
+func (e *podError) Error() string { return "decoding the pod: " + e.err.Error() }
+
+// Unwrap returns the decoder's error.
+func (e *podError) Unwrap() error { return e.err }
+
 // decodeReview decodes data as an AdmissionReview. On an error the returned request
 // holds what was decoded before it, the UID included when it came first (as the
 // apiserver writes it), so that the answer can still name the request.
 func decodeReview(data []byte) (metav1.TypeMeta, *Request, error) {
 	var in reviewIn
 	err := decodeJSON(data, &in)
+	if pe, ok := errors.AsType[*podError](err); ok {
+		err = pe
+	}
 	meta := metav1.TypeMeta{APIVersion: in.APIVersion, Kind: in.Kind}
 	r := &in.Request
 	if !r.present {

@@ -101,7 +101,8 @@ func TestServeHTTPNamesTheRequestOfAPodThatDoesNotDecode(t *testing.T) {
 	}
 	resp := answer.Response
 	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusBadRequest ||
-		!strings.Contains(resp.Result.Message, "decoding the pod") ||
+		!strings.Contains(resp.Result.Message, "decoding the pod: ") ||
+		strings.Contains(resp.Result.Message, "objectIn") ||
 		string(resp.UID) != strings.Trim(members["uid"], `"`) {
 		t.Errorf("want a 400 naming the pod under uid %s, got uid %q allowed=%v %+v",
 			members["uid"], resp.UID, resp.Allowed, resp.Result)
@@ -146,6 +147,36 @@ func TestPatchOpsWithoutRawDiffsTheEncodedPod(t *testing.T) {
 		}
 		if got.Labels["a"] != "c" || len(got.Spec.Containers) != 1 {
 			t.Errorf("%s: the patched pod is %+v", name, got.ObjectMeta)
+		}
+	}
+}
+
+// TestServeHTTPLeavesTheObjectOfOtherRequestsAlone: only a pod's CREATE is decoded in
+// the review's pass, so an UPDATE, or a CREATE of a subresource, whose object would not
+// even decode is still allowed untouched, as Handle allows every such request.
+func TestServeHTTPLeavesTheObjectOfOtherRequestsAlone(t *testing.T) {
+	pod, cm := chartFixture(t)
+	members := requestMembers(t, pod)
+	members["object"] = `{"spec":{"containers":5}}`
+	order := []string{"uid", "kind", "resource", "subResource", "namespace", "operation",
+		"object"}
+	for name, change := range map[string]func(map[string]string){
+		"an update":     func(m map[string]string) { m["operation"] = `"UPDATE"` },
+		"a subresource": func(m map[string]string) { m["subResource"] = `"ephemeralcontainers"` },
+	} {
+		m := map[string]string{"subResource": `""`}
+		for k, v := range members {
+			m[k] = v
+		}
+		change(m)
+		status, answer := post(t, newHandler(cm), http.MethodPost, "application/json",
+			reviewJSON(t, order, m))
+		if status != http.StatusOK || answer == nil || answer.Response == nil {
+			t.Fatalf("%s: HTTP %d without an answer", name, status)
+		}
+		if r := answer.Response; !r.Allowed || len(r.Patch) != 0 {
+			t.Errorf("%s: want it allowed untouched, got allowed=%v %+v", name, r.Allowed,
+				r.Result)
 		}
 	}
 }

@@ -233,7 +233,7 @@ func (h *Handler) logReview(req Request, r review, took time.Duration) {
 	}
 
 	if r.err != nil {
-		log.Error(r.err, "pod review failed", kv...)
+		log.Error(logSafe(r.err), "pod review failed", kv...)
 		return
 	}
 	log.Info("pod reviewed", kv...)

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,12 +38,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	start := time.Now()
 	req, err := readReview(r)
 	var resp Response
 	if err != nil {
 		resp = erroredResponse(http.StatusBadRequest, err)
-		h.logReview(req, review{outcome: outcomeErrored, reason: "bad request", err: err}, 0)
-		h.countReview(review{outcome: outcomeErrored}, 0)
+		took := time.Since(start)
+		h.logReview(req, review{outcome: outcomeErrored, reason: "bad request", err: err,
+			pod: req.Name}, took)
+		h.countReview(review{outcome: outcomeErrored}, took)
 	} else {
 		resp = h.handleRecovering(r.Context(), req)
 	}
@@ -72,8 +76,8 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 }
 
 // readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
-// request, with its pod (see decodeReview). When decoding fails after the request's
-// UID, the returned request holds that UID alone, for the answer.
+// request, with its pod (see decodeReview). When decoding fails part way, the returned
+// request holds what came before, for the answer's UID and the log line.
 func readReview(r *http.Request) (Request, error) {
 	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || contentType != "application/json" {
@@ -94,8 +98,7 @@ func readReview(r *http.Request) (Request, error) {
 	meta, req, err := decodeReview(buf.Bytes())
 	switch {
 	case err != nil && req != nil:
-		return Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: req.UID}},
-			fmt.Errorf("decoding the AdmissionReview: %w", err)
+		return *req, fmt.Errorf("decoding the AdmissionReview: %w", err)
 	case err != nil:
 		return Request{}, fmt.Errorf("decoding the AdmissionReview: %w", err)
 	case meta != reviewType:

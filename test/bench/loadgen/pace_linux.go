@@ -1,3 +1,5 @@
+//go:build linux
+
 package loadgen
 
 import (
@@ -15,16 +17,23 @@ import (
 // due time, that lateness was added to every open-loop sample, to both webhooks alike,
 // and the constant-answer floor read 0.85 ms at p50. nanosleep(2) on a thread of its
 // own, with the thread's timer slack at its minimum, wakes 0.04 ms late at the median.
-type pacer struct{}
+type pacer struct {
+	// slack is the thread's timer slack before, restored by stop; 0 when unknown.
+	slack int
+}
 
 // newPacer locks the calling goroutine to its OS thread, which the pacer then blocks
 // in nanosleep; call stop from the same goroutine when done.
 func newPacer() pacer {
 	runtime.LockOSThread()
+	slack, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	if err != nil {
+		slack = 0
+	}
 	// A 1 ns slack lets the kernel fire the timer on time instead of batching it with
 	// others up to the default 50 µs later. Failing that, sleeps are a little later.
 	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
-	return pacer{}
+	return pacer{slack: slack}
 }
 
 // until blocks until due, or returns at once when due has passed.
@@ -40,5 +49,10 @@ func (pacer) until(due time.Time) {
 	}
 }
 
-// stop gives the thread back to the scheduler.
-func (pacer) stop() { runtime.UnlockOSThread() }
+// stop restores the thread's timer slack and gives the thread back to the scheduler.
+func (p pacer) stop() {
+	if p.slack > 0 {
+		_ = unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(p.slack), 0, 0, 0)
+	}
+	runtime.UnlockOSThread()
+}

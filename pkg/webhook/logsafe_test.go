@@ -1,0 +1,78 @@
+package webhook
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestLogSafeKeepsPointersAndHidesValues(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`no quotes at all`, `no quotes at all`},
+		{`parsing time "s.SECRET" as "2006": bad within "/metadata/creationTimestamp"`,
+			`parsing time "(8 bytes)" as "(4 bytes)": bad within "/metadata/creationTimestamp"`},
+		{`duplicate object member name "s.SECRET"`,
+			`duplicate object member name "(8 bytes)"`},
+		{`escaped "a\"b" then "/x"`, `escaped "(4 bytes)" then "/x"`},
+		{`unterminated "s.SECRET and more`, `unterminated "(17 bytes)`},
+	}
+	for _, tt := range tests {
+		if got := logSafe(errors.New(tt.in)).Error(); got != tt.want {
+			t.Errorf("logSafe(%s)\n got %s\nwant %s", tt.in, got, tt.want)
+		}
+	}
+	if logSafe(nil) != nil {
+		t.Error("logSafe(nil) is not nil")
+	}
+}
+
+// TestAPodThatDoesNotDecodeIsLoggedWithoutItsValues: the errors of a pod that does not
+// decode quote its values. The answer may show them to whoever sent the pod; the log
+// line keeps the request's context and the JSON pointer, never the value.
+func TestAPodThatDoesNotDecodeIsLoggedWithoutItsValues(t *testing.T) {
+	const secret = "s.PLANTED-in-a-bad-pod"
+	pod, cm := chartFixture(t)
+	base := requestMembers(t, pod)
+	order := []string{"uid", "kind", "resource", "namespace", "operation", "object"}
+	objects := map[string]string{
+		"a timestamp that does not parse": strings.Replace(base["object"], `"metadata":{`,
+			`"metadata":{"creationTimestamp":"`+secret+`",`, 1),
+		"a label key given twice": strings.Replace(base["object"], `"metadata":{`,
+			`"metadata":{"labels":{"`+secret+`":"a","`+secret+`":"b"},`, 1),
+	}
+	for name, object := range objects {
+		t.Run(name, func(t *testing.T) {
+			members := map[string]string{}
+			for k, v := range base {
+				members[k] = v
+			}
+			members["object"] = object
+			var logs strings.Builder
+			h := newHandler(cm)
+			h.Logger = captureLogs(&logs)
+
+			status, answer := post(t, h, http.MethodPost, "application/json",
+				reviewJSON(t, order, members))
+			if status != http.StatusOK || answer == nil || answer.Response == nil {
+				t.Fatalf("HTTP %d without an answer", status)
+			}
+			resp := answer.Response
+			if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusBadRequest ||
+				!strings.HasPrefix(resp.Result.Message, "decoding the AdmissionReview: "+
+					"decoding the pod: ") {
+				t.Errorf("want a 400 naming the pod, got %+v", resp.Result)
+			}
+			line := logs.String()
+			if strings.Contains(line, secret) {
+				t.Errorf("the log line carries the pod's value: %s", line)
+			}
+			for _, want := range []string{`"namespace"="assistants"`, `"operation"="CREATE"`,
+				`"/request/object/metadata`} {
+				if !strings.Contains(line, want) {
+					t.Errorf("the log line lacks %s: %s", want, line)
+				}
+			}
+		})
+	}
+}
