@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -158,16 +159,14 @@ func TestServeHTTPLeavesTheObjectOfOtherRequestsAlone(t *testing.T) {
 	pod, cm := chartFixture(t)
 	members := requestMembers(t, pod)
 	members["object"] = `{"spec":{"containers":5}}`
+	members["subResource"] = `""`
 	order := []string{"uid", "kind", "resource", "subResource", "namespace", "operation",
 		"object"}
 	for name, change := range map[string]func(map[string]string){
 		"an update":     func(m map[string]string) { m["operation"] = `"UPDATE"` },
 		"a subresource": func(m map[string]string) { m["subResource"] = `"ephemeralcontainers"` },
 	} {
-		m := map[string]string{"subResource": `""`}
-		for k, v := range members {
-			m[k] = v
-		}
+		m := maps.Clone(members)
 		change(m)
 		status, answer := post(t, newHandler(cm), http.MethodPost, "application/json",
 			reviewJSON(t, order, m))

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,10 +44,7 @@ func TestAPodThatDoesNotDecodeIsLoggedWithoutItsValues(t *testing.T) {
 	}
 	for name, object := range objects {
 		t.Run(name, func(t *testing.T) {
-			members := map[string]string{}
-			for k, v := range base {
-				members[k] = v
-			}
+			members := maps.Clone(base)
 			members["object"] = object
 			var logs strings.Builder
 			h := newHandler(cm)
