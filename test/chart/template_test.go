@@ -142,7 +142,7 @@ func checkRBAC(t *testing.T, r *rendered) {
 	role := decode[rbacv1.ClusterRole](t, r, "ClusterRole")
 	want := []rbacv1.PolicyRule{{
 		APIGroups: []string{""}, Resources: []string{"configmaps"},
-		Verbs: []string{"get", "list", "watch"},
+		Verbs: []string{"get"},
 	}}
 	if len(role.Rules) != 1 || !slices.Equal(role.Rules[0].APIGroups, want[0].APIGroups) ||
 		!slices.Equal(role.Rules[0].Resources, want[0].Resources) ||

@@ -73,7 +73,7 @@ func (c *Cluster) Stop() error {
 	return c.Env.Stop()
 }
 
-// WebhookKubeconfig provisions a user that may only get, list and watch ConfigMaps,
+// WebhookKubeconfig provisions a user that may only get ConfigMaps,
 // the exact rights the webhook's chart grants, and writes a kubeconfig for it into dir.
 func (c *Cluster) WebhookKubeconfig(ctx context.Context, dir string) (string, error) {
 	const user = "rasa-vault-webhook"
@@ -82,7 +82,7 @@ func (c *Cluster) WebhookKubeconfig(ctx context.Context, dir string) (string, er
 		Rules: []rbacv1.PolicyRule{{
 			APIGroups: []string{""},
 			Resources: []string{"configmaps"},
-			Verbs:     []string{"get", "list", "watch"},
+			Verbs:     []string{"get"},
 		}},
 	}
 	binding := &rbacv1.ClusterRoleBinding{

@@ -75,7 +75,7 @@ func run(m *testing.M) int {
 }
 
 // serveWebhook runs the handler in-process where envtest pointed the apiserver, reading
-// ConfigMaps as a user that may only get, list and watch them, as the chart's RBAC.
+// ConfigMaps as a user that may only get them, as the chart's RBAC.
 func serveWebhook(ctx context.Context) (func(), error) {
 	dir, err := os.MkdirTemp("", "rvw-webhooktest-")
 	if err != nil {
