@@ -51,10 +51,14 @@ func vaultConfigProblems(
 }
 
 // admissionLookup is agentEnvLookup with every value the webhook cannot see, or that
-// Kubernetes will still expand, replaced by unknownValue.
+// Kubernetes will still expand, replaced by unknownValue. With AnnotationTokenSecret
+// the token is the Secret's file, unknown here whatever the assistant's own env says.
 func admissionLookup(assistant *corev1.Container, settings Settings) func(string) (string, bool) {
 	lookup := agentEnvLookup(assistant, settings)
 	return func(name string) (string, bool) {
+		if name == envVaultToken && settings.TokenSecret != nil {
+			return unknownValue, true
+		}
 		v, ok := lookup(name)
 		if !ok {
 			return "", false
