@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	yamlv3 "gopkg.in/yaml.v3"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -32,7 +34,7 @@ func parseInjectFlags(args []string, stderr io.Writer) (injectFlags, error) {
 	fs.StringVar(&f.namespace, "namespace", "", "namespace the pod is created in "+
 		"(default: the pod's metadata.namespace, else \"default\")")
 	fs.StringVar(&f.image, "agent-image", inject.DefaultImage,
-		"image of the injected containers, as `webhook serve --agent-image`")
+		"image of the injected containers, as serve's --agent-image")
 	fs.BoolVar(&f.sidecarAsContainer, "no-native-sidecars", false,
 		"preview for an apiserver older than 1.29 (agent as a regular container)")
 	if err := parseFlags(fs, args); err != nil {
@@ -61,6 +63,12 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	namespace := f.namespace
+	if namespace != "" && pod.Namespace != "" && namespace != pod.Namespace {
+		fmt.Fprintf(stderr, "--namespace %s: the Pod manifest is in namespace %q, as "+
+			"kubectl would refuse too: drop the flag or make the two match\n", namespace,
+			pod.Namespace)
+		return 2
+	}
 	if namespace == "" {
 		namespace = pod.Namespace
 	}
@@ -156,6 +164,9 @@ func readManifest(path, kind string, stdin io.Reader, into any) error {
 			kind, path, maxManifestBytes)
 	}
 
+	if err := oneDocument(data); err != nil {
+		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
+	}
 	var meta struct{ Kind string }
 	if err := yaml.Unmarshal(data, &meta); err != nil {
 		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
@@ -168,4 +179,34 @@ func readManifest(path, kind string, stdin io.Reader, into any) error {
 		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
 	}
 	return nil
+}
+
+// oneDocument fails when data holds anything after its first YAML document, which the
+// manifest decoder would silently ignore; empty documents (a trailing ---) are fine, as
+// for kubectl. A syntax error in the first document is left to that decoder, which
+// names the line.
+func oneDocument(data []byte) error {
+	dec := yamlv3.NewDecoder(bytes.NewReader(data))
+	var first yamlv3.Node
+	if err := dec.Decode(&first); err != nil {
+		return nil
+	}
+	for {
+		var next yamlv3.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err == nil && emptyDocument(&next):
+			continue
+		}
+		return errors.New("it holds more than one YAML document (after a ---): pass " +
+			"one object per file")
+	}
+}
+
+// emptyDocument reports whether doc holds nothing, or only null.
+func emptyDocument(doc *yamlv3.Node) bool {
+	return len(doc.Content) == 0 || len(doc.Content) == 1 &&
+		doc.Content[0].Kind == yamlv3.ScalarNode && doc.Content[0].Tag == "!!null"
 }
