@@ -54,6 +54,11 @@ func reviewSecretsManager(
 	kind := section["type"]
 	from := fmt.Sprintf("%s: %s secrets_manager.type", source.where, endpoints.FileName)
 	if v, ok := envLookup(assistant)(EnvSecretManager); ok && v != "" {
+		if kind != "" && kind != v {
+			review.warnings = append(review.warnings, fmt.Sprintf("%s %q is overridden "+
+				"by %s=%q on container %q (the environment wins, as in Rasa): remove one "+
+				"of them", from, kind, EnvSecretManager, v, assistant.Name))
+		}
 		kind, from = v, fmt.Sprintf("%s on container %q", EnvSecretManager, assistant.Name)
 	}
 	if kind != "" && kind != vaultType {
