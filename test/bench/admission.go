@@ -27,6 +27,10 @@ type admissionSide struct {
 	// loadgenPerReview is this program's CPU time per request in the same loop: the
 	// share of the machine the load generator itself needs.
 	loadgenPerReview time.Duration
+	// openCPUPerReview is the webhook's CPU time per good review in the open loop, at
+	// a rate that leaves the machine mostly idle: the cost of a review without the
+	// contention of a saturated machine.
+	openCPUPerReview time.Duration
 	// anonRSS is the anonymous (heap, stacks) part of loadRSS; the rest is the
 	// binary's own pages.
 	anonRSS float64
@@ -101,7 +105,18 @@ func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admiss
 	}
 	for _, s := range sides {
 		logf("admission: open loop %.0f rps on %s for %s", cfg.rate, s.name, cfg.open)
+		before, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
 		s.open = loadgen.Open(ctx, s.target, cfg.rate, cfg.open)
+		after, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
+		if good := s.open.Requests - s.open.Errors; good > 0 {
+			s.openCPUPerReview = (after - before) / time.Duration(good)
+		}
 	}
 	for _, s := range sides {
 		var err error
