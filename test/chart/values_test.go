@@ -61,6 +61,17 @@ func TestSchemaRejectsValuesThatWouldBreakTheInstall(t *testing.T) {
 		{"an image tag with a space", []string{"image.tag=bad tag!"}, "/image/tag"},
 		{"an upper-case repository", []string{"agent.image.repository=UPPER/Repo"},
 			"/agent/image/repository"},
+		{"a name override that is no DNS label", []string{"nameOverride=Rasa_Hook"},
+			"/nameOverride"},
+		{"a service account name that is no DNS name",
+			[]string{"serviceAccount.name=Hook Account"}, "/serviceAccount/name"},
+		{"a negative maxUnavailable", []string{"podDisruptionBudget.maxUnavailable=-1"},
+			"/podDisruptionBudget/maxUnavailable"},
+		{"a maxUnavailable that is no count or percentage",
+			[]string{"podDisruptionBudget.maxUnavailable=half"},
+			"/podDisruptionBudget/maxUnavailable"},
+		{"a priority class name with a space", []string{"priorityClassName=high prio"},
+			"/priorityClassName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +83,14 @@ func TestSchemaRejectsValuesThatWouldBreakTheInstall(t *testing.T) {
 				t.Errorf("error does not mention %q: %v", tt.want, err)
 			}
 		})
+	}
+	// The same fields with good values still render.
+	for _, set := range [][]string{{"podDisruptionBudget.maxUnavailable=0"},
+		{"podDisruptionBudget.maxUnavailable=50%"}, {"nameOverride=rasa-hook"},
+		{"serviceAccount.name=hook.account"}, {"priorityClassName=system-cluster-critical"}} {
+		if _, err := h.template(ctx, set...); err != nil {
+			t.Errorf("helm template with %v: %v", set, err)
+		}
 	}
 }
 
