@@ -46,6 +46,10 @@ func parseInjectFlags(args []string, stderr io.Writer) (injectFlags, error) {
 	if f.pod == "" {
 		return f, errors.New("-f: missing: name the Pod manifest to preview")
 	}
+	if f.pod == "-" && f.configMap == "-" {
+		return f, errors.New("-f - and --configmap -: only one of them can read stdin; " +
+			"pass the other as a file")
+	}
 	return f, nil
 }
 
@@ -164,7 +168,8 @@ func readManifest(path, kind string, stdin io.Reader, into any) error {
 			kind, path, maxManifestBytes)
 	}
 
-	if err := oneDocument(data); err != nil {
+	data, err = oneObject(data)
+	if err != nil {
 		return fmt.Errorf("the %s manifest %s: %w", kind, path, err)
 	}
 	var meta struct{ Kind string }
@@ -181,28 +186,46 @@ func readManifest(path, kind string, stdin io.Reader, into any) error {
 	return nil
 }
 
-// oneDocument fails when data holds anything after its first YAML document, which the
-// manifest decoder would silently ignore; empty documents (a trailing ---) are fine, as
-// for kubectl. A syntax error in the first document is left to that decoder, which
-// names the line.
-func oneDocument(data []byte) error {
+// oneObject returns data from its one object on: it fails when data holds a second
+// object, which the manifest decoder would silently ignore, and skips empty documents
+// before the object (the decoder would read the first, empty, one). Empty documents
+// after it (a trailing ---) are fine, as for kubectl. A syntax error in the object is
+// left to the manifest decoder, which names the line.
+func oneObject(data []byte) ([]byte, error) {
 	dec := yamlv3.NewDecoder(bytes.NewReader(data))
-	var first yamlv3.Node
-	if err := dec.Decode(&first); err != nil {
-		return nil
-	}
-	for {
-		var next yamlv3.Node
-		err := dec.Decode(&next)
+	object, skipped := data, 0
+	for objects := 0; ; {
+		var doc yamlv3.Node
+		err := dec.Decode(&doc)
 		switch {
 		case errors.Is(err, io.EOF):
-			return nil
-		case err == nil && emptyDocument(&next):
+			return object, nil
+		case err != nil && objects == 0:
+			return object, nil
+		case err == nil && emptyDocument(&doc):
+			skipped++
 			continue
 		}
-		return errors.New("it holds more than one YAML document (after a ---): pass " +
-			"one object per file")
+		if objects++; objects > 1 || err != nil {
+			return nil, errors.New("it holds more than one object (YAML documents or " +
+				"JSON values): pass one object per file")
+		}
+		if skipped > 0 && len(doc.Content) > 0 {
+			object = fromLine(data, doc.Content[0].Line)
+		}
 	}
+}
+
+// fromLine is data from the start of its 1-based line on.
+func fromLine(data []byte, line int) []byte {
+	for i := 1; i < line; i++ {
+		next := bytes.IndexByte(data, '\n')
+		if next < 0 {
+			return nil
+		}
+		data = data[next+1:]
+	}
+	return data
 }
 
 // emptyDocument reports whether doc holds nothing, or only null.

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/cache"
+	"k8s.io/utils/lru"
 )
 
 // Defaults of NewConfigMapCache; see ConfigMapCache for why.
@@ -29,10 +30,10 @@ const (
 	// over and over, cannot use up the budget that every other namespace waits on.
 	DefaultNamespaceGetQPS   = 10
 	DefaultNamespaceGetBurst = 20
-	// namespaceLimiters bounds the per-namespace limiters kept; a namespace idle for
-	// namespaceLimiterTTL starts again with a full burst.
-	namespaceLimiters   = 4096
-	namespaceLimiterTTL = time.Minute
+	// namespaceLimiters bounds the per-namespace limiters kept, least recently used
+	// first out. A limiter refills by itself within two seconds of idling, so only a
+	// namespace pushed out by 4096 others starts again with a full burst.
+	namespaceLimiters = 4096
 )
 
 // ConfigMapCache keeps the endpoints.yml key of the ConfigMaps that opted-in pods named
@@ -65,7 +66,7 @@ type ConfigMapCache struct {
 	// perNamespace holds a *rate.Limiter per namespace, made by newNamespaceLimiter;
 	// mu makes its get-or-add atomic.
 	mu                  sync.Mutex
-	perNamespace        *cache.LRUExpireCache
+	perNamespace        *lru.Cache
 	newNamespaceLimiter func() *rate.Limiter
 }
 
@@ -76,7 +77,7 @@ func NewConfigMapCache() *ConfigMapCache {
 		ttl:          DefaultCacheTTL,
 		valueBytes:   DefaultCacheValueBytes,
 		limiter:      rate.NewLimiter(DefaultGetQPS, DefaultGetBurst),
-		perNamespace: cache.NewLRUExpireCache(namespaceLimiters),
+		perNamespace: lru.New(namespaceLimiters),
 		newNamespaceLimiter: func() *rate.Limiter {
 			return rate.NewLimiter(DefaultNamespaceGetQPS, DefaultNamespaceGetBurst)
 		},
@@ -126,7 +127,11 @@ func (c *ConfigMapCache) wait(ctx context.Context, namespace string) error {
 		return fmt.Errorf("namespace %s is over its share of %d reads per second: %w",
 			namespace, DefaultNamespaceGetQPS, err)
 	}
-	return c.limiter.Wait(ctx)
+	if err := c.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("the webhook's %d reads per second, across namespaces, are used "+
+			"up: %w", DefaultGetQPS, err)
+	}
+	return nil
 }
 
 // namespaceLimiter returns namespace's limiter, made on first use.
@@ -137,6 +142,6 @@ func (c *ConfigMapCache) namespaceLimiter(namespace string) *rate.Limiter {
 		return l.(*rate.Limiter)
 	}
 	l := c.newNamespaceLimiter()
-	c.perNamespace.Add(namespace, l, namespaceLimiterTTL)
+	c.perNamespace.Add(namespace, l)
 	return l
 }

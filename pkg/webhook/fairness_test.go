@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
-	"k8s.io/apimachinery/pkg/util/cache"
+	"k8s.io/utils/lru"
 
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
@@ -26,7 +27,7 @@ func TestOneNamespaceCannotUseUpTheGetBudget(t *testing.T) {
 	c := NewConfigMapCache()
 	// No refill within the test: a budget of 5 GETs, a share of 2 per namespace.
 	c.limiter = rate.NewLimiter(rate.Every(time.Hour), 5)
-	c.perNamespace = cache.NewLRUExpireCache(8)
+	c.perNamespace = lru.New(8)
 	c.newNamespaceLimiter = func() *rate.Limiter {
 		return rate.NewLimiter(rate.Every(time.Hour), 2)
 	}
@@ -50,5 +51,27 @@ func TestOneNamespaceCannotUseUpTheGetBudget(t *testing.T) {
 	if overShare != 4 || gets.Load() != 3 {
 		t.Errorf("%d reviews over the share and %d GETs, want 4 and 3 (2 noisy, 1 quiet)",
 			overShare, gets.Load())
+	}
+}
+
+// TestANamespaceKeepsItsLimiterUntilPushedOut: a busy namespace's limiter is never
+// replaced by a fresh one with a full burst; only the least recently used one goes
+// when the kept limiters are full.
+func TestANamespaceKeepsItsLimiterUntilPushedOut(t *testing.T) {
+	c := NewConfigMapCache()
+	c.perNamespace = lru.New(3)
+	busy := c.namespaceLimiter("busy")
+	for i := range 10 {
+		// Other namespaces come and go; busy is used in between.
+		c.namespaceLimiter(fmt.Sprintf("other-%d", i))
+		if got := c.namespaceLimiter("busy"); got != busy {
+			t.Fatalf("after namespace other-%d, busy got a new limiter", i)
+		}
+	}
+	for i := range 3 {
+		c.namespaceLimiter(fmt.Sprintf("late-%d", i))
+	}
+	if c.namespaceLimiter("busy") == busy {
+		t.Error("busy kept its limiter after three other namespaces filled the cache")
 	}
 }

@@ -64,7 +64,7 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 		defer func() {
 			if v := recover(); v != nil {
 				err := fmt.Errorf("panic while reviewing the pod: %v", v)
-				h.logger().Error(err, "pod review failed", "uid", req.UID,
+				h.logger().Error(logSafe(err), "pod review failed", "uid", req.UID,
 					"namespace", req.Namespace, "stack", string(debug.Stack()))
 				h.countReview(review{outcome: outcomeErrored}, 0)
 				resp = erroredResponse(http.StatusInternalServerError,

@@ -11,10 +11,12 @@ type logSafeError struct{ text string }
 // Error is the redacted text.
 func (e logSafeError) Error() string { return e.text }
 
-// logSafe returns err with every quoted string replaced by its length, except JSON
-// pointers ("/spec/containers/0/env"), which name a place and not a value. The errors
-// of a review that does not decode quote the pod's own values (a timestamp that does
-// not parse, a key given twice), which may be anything the user typed; the answer shows
+// logSafe returns err with every quoted string replaced by its length, except the JSON
+// pointers the decoder writes after "within " ("/spec/containers/0/env"), which name a
+// place: of those, segments that are field names or indexes are kept, and from the
+// first other one (a map key the user chose) on, the pointer is cut. The errors of a
+// review that does not decode quote the pod's own values (a timestamp that does not
+// parse, a key given twice), which may be anything the user typed; the answer shows
 // them to whoever sent the pod, the log must not keep them.
 func logSafe(err error) error {
 	if err == nil {
@@ -39,8 +41,9 @@ func logSafe(err error) error {
 			b.WriteString("(" + strconv.Itoa(len(text)) + " bytes)")
 			break
 		}
-		if quoted := text[:end]; strings.HasPrefix(quoted, "/") {
-			b.WriteString(quoted)
+		if quoted := text[:end]; strings.HasSuffix(b.String(), `within "`) &&
+			strings.HasPrefix(quoted, "/") {
+			b.WriteString(placeOnly(quoted))
 		} else {
 			b.WriteString("(" + strconv.Itoa(len(quoted)) + " bytes)")
 		}
@@ -61,4 +64,29 @@ func closingQuote(s string) int {
 		}
 	}
 	return -1
+}
+
+// placeOnly is pointer up to its first segment that is neither a field name (letters)
+// nor an index (digits), then "/…".
+func placeOnly(pointer string) string {
+	segments := strings.Split(pointer, "/")[1:]
+	for i, seg := range segments {
+		if !fieldOrIndex(seg) {
+			return "/" + strings.Join(segments[:i], "/") + "/…"
+		}
+	}
+	return pointer
+}
+
+// fieldOrIndex reports whether seg is all ASCII letters or all digits.
+func fieldOrIndex(seg string) bool {
+	if seg == "" {
+		return false
+	}
+	letters, digits := true, true
+	for _, r := range seg {
+		letters = letters && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+		digits = digits && '0' <= r && r <= '9'
+	}
+	return letters || digits
 }

@@ -13,9 +13,14 @@ func TestLogSafeKeepsPointersAndHidesValues(t *testing.T) {
 		{`no quotes at all`, `no quotes at all`},
 		{`parsing time "s.SECRET" as "2006": bad within "/metadata/creationTimestamp"`,
 			`parsing time "(8 bytes)" as "(4 bytes)": bad within "/metadata/creationTimestamp"`},
+		{`parsing time "/s.SECRET": bad within "/metadata/creationTimestamp"`,
+			`parsing time "(9 bytes)": bad within "/metadata/creationTimestamp"`},
+		{`bad within "/spec/nodeSelector/s.SECRET/x"`, `bad within "/spec/nodeSelector/…"`},
+		{`bad within "/spec/containers/0/env/3/value"`,
+			`bad within "/spec/containers/0/env/3/value"`},
 		{`duplicate object member name "s.SECRET"`,
 			`duplicate object member name "(8 bytes)"`},
-		{`escaped "a\"b" then "/x"`, `escaped "(4 bytes)" then "/x"`},
+		{`escaped "a\"b" then "/x"`, `escaped "(4 bytes)" then "(2 bytes)"`},
 		{`unterminated "s.SECRET and more`, `unterminated "(17 bytes)`},
 	}
 	for _, tt := range tests {
