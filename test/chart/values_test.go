@@ -72,6 +72,7 @@ func TestSchemaRejectsValuesThatWouldBreakTheInstall(t *testing.T) {
 			"/podDisruptionBudget/maxUnavailable"},
 		{"a priority class name with a space", []string{"priorityClassName=high prio"},
 			"/priorityClassName"},
+		{"an env entry without a name", []string{"extraEnv[0].value=x"}, "/extraEnv/0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +112,7 @@ func TestValuesReachTheObjects(t *testing.T) {
 		"podDisruptionBudget.enabled=false",
 		"webhook.nativeSidecars=false",
 		"webhook.configMapCache=false",
+		"extraEnv[0].name=GOMEMLIMIT", "extraEnv[0].value=100MiB",
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +145,10 @@ func TestValuesReachTheObjects(t *testing.T) {
 	}
 	if *d.Spec.Replicas != 3 {
 		t.Errorf("replicas %d, want 3", *d.Spec.Replicas)
+	}
+	if env := c.Env; len(env) != 2 || env[0].Name != "POD_NAMESPACE" ||
+		env[1].Name != "GOMEMLIMIT" || env[1].Value != "100MiB" {
+		t.Errorf("env %+v, want POD_NAMESPACE then GOMEMLIMIT=100MiB", env)
 	}
 	if len(d.Spec.Template.Spec.Affinity.PodAntiAffinity.
 		RequiredDuringSchedulingIgnoredDuringExecution) != 1 {
