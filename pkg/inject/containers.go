@@ -24,7 +24,8 @@ const (
 )
 
 // agentContainers returns the init container and, unless settings turn it off, the
-// renewal agent, in that order.
+// renewal agent, in that order. The init container takes settings.Resources as they
+// are (settings are made for this one pod), so the caller must not reuse them.
 func agentContainers(
 	target Target, assistant *corev1.Container, env []corev1.EnvVar, settings Settings,
 	opts Options,
@@ -36,6 +37,8 @@ func agentContainers(
 		return out
 	}
 	agent := agentContainer(AgentContainerName, target, assistant, env, settings, false)
+	// The init container took settings.Resources itself; the agent gets its own maps.
+	agent.Resources = *settings.Resources.DeepCopy()
 	agent.ReadinessProbe = agentReadinessProbe()
 	if !opts.SidecarAsContainer {
 		agent.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
@@ -92,7 +95,7 @@ func agentContainer(
 		ImagePullPolicy:          settings.ImagePullPolicy,
 		Command:                  command,
 		Env:                      agentEnv,
-		Resources:                *settings.Resources.DeepCopy(),
+		Resources:                settings.Resources,
 		VolumeMounts:             mounts,
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
