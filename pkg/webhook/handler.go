@@ -71,6 +71,9 @@ type review struct {
 	problems int
 	source   string
 	err      error
+	// userInput marks err as quoting the request's own JSON (a pod that does not
+	// decode): the log line then shows it through logSafe.
+	userInput bool
 	// wholePodDiff is set when the patch had to come from diffing whole pods, because
 	// pkg/inject changed a place podPatch does not write.
 	wholePodDiff bool
@@ -109,6 +112,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	if pod == nil {
 		pod = &corev1.Pod{}
 		if err := decodeJSON(req.Object.Raw, pod); err != nil {
+			r.userInput = true
 			return errored(r, http.StatusBadRequest, fmt.Errorf("decoding the pod: %w", err))
 		}
 	}
@@ -233,7 +237,11 @@ func (h *Handler) logReview(req Request, r review, took time.Duration) {
 	}
 
 	if r.err != nil {
-		log.Error(logSafe(r.err), "pod review failed", kv...)
+		err := r.err
+		if r.userInput {
+			err = logSafe(err)
+		}
+		log.Error(err, "pod review failed", kv...)
 		return
 	}
 	log.Info("pod reviewed", kv...)

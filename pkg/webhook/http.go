@@ -44,8 +44,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		resp = erroredResponse(http.StatusBadRequest, err)
 		took := time.Since(start)
-		h.logReview(req, review{outcome: outcomeErrored, reason: "bad request", err: err,
-			pod: req.Name}, took)
+		h.logReview(req, review{outcome: outcomeErrored, reason: "bad request",
+			pod: req.Name, err: err, userInput: true}, took)
 		h.countReview(review{outcome: outcomeErrored}, took)
 	} else {
 		resp = h.handleRecovering(r.Context(), req)

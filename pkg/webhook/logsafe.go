@@ -17,7 +17,8 @@ func (e logSafeError) Error() string { return e.text }
 // first other one (a map key the user chose) on, the pointer is cut. The errors of a
 // review that does not decode quote the pod's own values (a timestamp that does not
 // parse, a key given twice), which may be anything the user typed; the answer shows
-// them to whoever sent the pod, the log must not keep them.
+// them to whoever sent the pod, the log must not keep them. Other errors (an
+// apiserver that cannot be reached, with its URL) are logged as they are.
 func logSafe(err error) error {
 	if err == nil {
 		return nil

@@ -1,11 +1,16 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/http"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
 
 func TestLogSafeKeepsPointersAndHidesValues(t *testing.T) {
@@ -77,5 +82,33 @@ func TestAPodThatDoesNotDecodeIsLoggedWithoutItsValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// failingReader fails every read with err.
+type failingReader struct{ err error }
+
+func (f failingReader) GetConfigMap(context.Context, string, string) (*corev1.ConfigMap,
+	error,
+) {
+	return nil, f.err
+}
+
+// TestErrorsOfTheWebhooksOwnAreLoggedWhole: only errors that quote the request's JSON
+// go through logSafe; an apiserver that cannot be reached is logged with its URL, which
+// the operator needs.
+func TestErrorsOfTheWebhooksOwnAreLoggedWhole(t *testing.T) {
+	pod, _ := chartFixture(t)
+	const url = `Get "https://10.96.0.1/api/v1/namespaces/assistants/configmaps/x"`
+	var logs strings.Builder
+	h := &Handler{Reader: failingReader{err: errors.New(url + ": connection refused")},
+		Options: inject.DefaultOptions(), Logger: captureLogs(&logs)}
+
+	resp := h.Handle(context.Background(), podRequest(t, pod))
+	if resp.Allowed {
+		t.Fatal("a pod whose ConfigMap could not be read was allowed")
+	}
+	if !strings.Contains(logs.String(), "https://10.96.0.1/api/v1/namespaces") {
+		t.Errorf("the log line lost the apiserver's URL: %s", &logs)
 	}
 }
