@@ -24,10 +24,10 @@ const DefaultTimeout = 10 * time.Second
 // set). The token is the one given to New or the last one a login returned. It is
 // safe for concurrent use.
 type Client struct {
-	api       *vaultapi.Client
-	http      *http.Client
-	addr      string
-	namespace string
+	api        *vaultapi.Client
+	httpClient *http.Client
+	addr       string
+	namespace  string
 
 	mu      sync.RWMutex
 	token   string
@@ -124,8 +124,8 @@ func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
 	} else {
 		client.ClearNamespace()
 	}
-	return &Client{api: client, http: apiCfg.HttpClient, addr: addr, namespace: cfg.Namespace,
-		token: cfg.Token}, nil
+	return &Client{api: client, httpClient: apiCfg.HttpClient, addr: addr,
+		namespace: cfg.Namespace, token: cfg.Token}, nil
 }
 
 // CloseIdleConnections closes the client's idle connections to Vault. Call it when the
@@ -133,7 +133,7 @@ func New(cfg vaultconfig.Config, opts ...Option) (*Client, error) {
 // own connection pool, whose idle connections would otherwise stay open for 90 s.
 // Requests in flight are not affected.
 func (c *Client) CloseIdleConnections() {
-	c.http.CloseIdleConnections()
+	c.httpClient.CloseIdleConnections()
 }
 
 // Address returns the Vault base URL the client talks to.

@@ -71,14 +71,13 @@ func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		if err := jsonv2.UnmarshalDecode(dec, pod); err != nil {
 			return &podError{err: err}
 		}
-		o.pod, o.raw = pod, nil
+		o.pod = pod
 		return nil
 	}
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	o.pod, o.raw = nil, nil
 	if raw.Kind() != 'n' {
 		o.raw = bytes.Clone(raw)
 	}
