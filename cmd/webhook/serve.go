@@ -26,7 +26,7 @@ type serveFlags struct {
 	listen, certDir, kubeconfig, health, image, logLevel string
 	nativeSidecars, ownNamespace                         string
 	port                                                 int
-	configMapCache                                       bool
+	configMapCache, patchCache                           bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -50,6 +50,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 		"the webhook's own namespace, whose pods are never touched (default $POD_NAMESPACE)")
 	fs.BoolVar(&f.configMapCache, "configmap-cache", true, "keep recently read "+
 		"endpoints.yml keys for 30s and rate-limit ConfigMap GETs (false: one GET per review)")
+	fs.BoolVar(&f.patchCache, "patch-cache", true, "answer a pod whose JSON repeats a "+
+		"recent injection's in its namespace with the same patch, while its ConfigMap is "+
+		"unchanged (false: decode and mutate every pod)")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
@@ -114,6 +117,9 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	if f.configMapCache {
 		handler.Cache = webhook.NewConfigMapCache()
 	}
+	if f.patchCache {
+		handler.Patches = webhook.NewPatchCache()
+	}
 	mux := http.NewServeMux()
 	mux.Handle(webhook.Path, handler)
 	srv := &serving.Server{Addr: net.JoinHostPort(f.listen, strconv.Itoa(f.port)),
@@ -122,7 +128,8 @@ func serve(ctx context.Context, f serveFlags, log logr.Logger) error {
 	log.Info("starting webhook", "version", version.Version, "commit", version.Commit,
 		"address", srv.Addr, "path", webhook.Path,
 		"apiserver", api.Host(), "agentImage", opts.Image, "nativeSidecars", native,
-		"excludedNamespaces", opts.ExcludedNamespaces, "configMapCache", f.configMapCache)
+		"excludedNamespaces", opts.ExcludedNamespaces, "configMapCache", f.configMapCache,
+		"patchCache", f.patchCache)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Start(ctx) }()

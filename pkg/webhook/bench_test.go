@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,23 +71,47 @@ func benchmarkReview(b *testing.B, roundTrip time.Duration, cached bool) {
 // BenchmarkServeHTTP reviews the Rasa chart pod the way the apiserver sends it: an
 // AdmissionReview body through the HTTP entry point, decoded, reviewed with a cached
 // ConfigMap, and the response with its patch encoded. It adds to BenchmarkReview the
-// decoding and encoding around the handler.
+// decoding and encoding around the handler. "patch-cache" sends the same pod every
+// time, as a scale-up does, to a handler with a PatchCache; "distinct" makes every
+// pod's JSON unique (a new annotation value), so that cache misses every time.
 func BenchmarkServeHTTP(b *testing.B) {
+	b.Run("no-cache", func(b *testing.B) { benchmarkServeHTTP(b, false, false) })
+	b.Run("patch-cache", func(b *testing.B) { benchmarkServeHTTP(b, true, false) })
+	b.Run("patch-cache/distinct", func(b *testing.B) { benchmarkServeHTTP(b, true, true) })
+}
+
+func benchmarkServeHTTP(b *testing.B, patchCache, distinct bool) {
 	pod, cm := chartFixture(b)
 	h := &Handler{Reader: clientReader{fake.NewClientBuilder().WithObjects(cm).Build()},
 		Cache: NewConfigMapCache(), Options: inject.DefaultOptions(), Logger: logr.Discard()}
-	hook := h
-	req := rawPodRequest(pod.Namespace, mustJSON(b, pod))
-	body := mustJSON(b, admissionv1.AdmissionReview{TypeMeta: admissionReviewType,
-		Request: &req.AdmissionRequest})
+	if patchCache {
+		h.Patches = NewPatchCache()
+	}
+	body := func(i int) []byte {
+		if distinct {
+			pod.Annotations["bench/seq"] = strconv.Itoa(i)
+		}
+		req := rawPodRequest(pod.Namespace, mustJSON(b, pod))
+		return mustJSON(b, admissionv1.AdmissionReview{TypeMeta: admissionReviewType,
+			Request: &req.AdmissionRequest})
+	}
+	bodies := [][]byte{body(0)}
+	if distinct {
+		for i := 1; i < 4*DefaultPatchEntries; i++ {
+			bodies = append(bodies, body(i))
+		}
+	}
 
 	b.ReportAllocs()
 	b.ResetTimer()
+	i := 0
 	for b.Loop() {
-		httpReq := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
+		httpReq := httptest.NewRequest(http.MethodPost, Path,
+			bytes.NewReader(bodies[i%len(bodies)]))
+		i++
 		httpReq.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		hook.ServeHTTP(rec, httpReq)
+		h.ServeHTTP(rec, httpReq)
 		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"patch"`)) {
 			b.Fatalf("HTTP %d without a patch: %s", rec.Code, rec.Body)
 		}

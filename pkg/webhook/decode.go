@@ -38,6 +38,9 @@ type requestIn struct {
 
 	// present is set when the review has a request that is not null.
 	present bool
+	// rawPod keeps a pod raw even when it could be decoded in the same pass, for a
+	// PatchCache to look it up by its bytes before decoding it.
+	rawPod bool
 }
 
 // UnmarshalJSONFrom decodes the request, letting its object see the kind decoded
@@ -65,7 +68,7 @@ type objectIn struct {
 
 // UnmarshalJSONFrom decodes the object from dec, in the decoding of the whole review.
 func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if r := o.request; r != nil && isPodKind(r.Kind) && r.SubResource == "" &&
+	if r := o.request; r != nil && !r.rawPod && isPodKind(r.Kind) && r.SubResource == "" &&
 		r.Operation == admissionv1.Create && dec.PeekKind() == '{' {
 		pod := &corev1.Pod{}
 		if err := jsonv2.UnmarshalDecode(dec, pod); err != nil {
@@ -94,11 +97,13 @@ func (e *podError) Error() string { return "decoding the pod: " + e.err.Error() 
 // Unwrap returns the decoder's error.
 func (e *podError) Unwrap() error { return e.err }
 
-// decodeReview decodes data as an AdmissionReview. On an error the returned request
-// holds what was decoded before it, the UID included when it came first (as the
-// apiserver writes it), so that the answer can still name the request.
-func decodeReview(data []byte) (metav1.TypeMeta, *Request, error) {
+// decodeReview decodes data as an AdmissionReview; rawPod keeps the pod of a pod CREATE
+// raw rather than decoding it in the same pass. On an error the returned request holds
+// what was decoded before it, the UID included when it came first (as the apiserver
+// writes it), so that the answer can still name the request.
+func decodeReview(data []byte, rawPod bool) (metav1.TypeMeta, *Request, error) {
 	var in reviewIn
+	in.Request.rawPod = rawPod
 	err := decodeJSON(data, &in)
 	if pe, ok := errors.AsType[*podError](err); ok {
 		err = pe

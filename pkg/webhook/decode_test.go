@@ -59,7 +59,7 @@ func TestServeHTTPPatchesTheSameWhateverTheMemberOrder(t *testing.T) {
 	}
 	patches := map[string][]byte{}
 	for name, order := range orders {
-		_, req, err := decodeReview(reviewJSON(t, order, members))
+		_, req, err := decodeReview(reviewJSON(t, order, members), false)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

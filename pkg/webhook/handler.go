@@ -45,6 +45,10 @@ type Handler struct {
 	// Cache, when set, keeps recently read endpoints.yml keys and rate-limits the GETs;
 	// see ConfigMapCache.
 	Cache *ConfigMapCache
+	// Patches, when set, answers a pod that repeats the JSON of a recent injection in
+	// the same namespace with that injection's patch; see PatchCache. Options must not
+	// change once a Handler with Patches has answered.
+	Patches *PatchCache
 	// Options are passed to pkg/inject for every pod.
 	Options inject.Options
 	// Logger receives one line per review; when unset, nothing is logged.
@@ -77,6 +81,8 @@ type review struct {
 	// wholePodDiff is set when the patch had to come from diffing whole pods, because
 	// pkg/inject changed a place podPatch does not write.
 	wholePodDiff bool
+	// reused is set when the patch came from h.Patches.
+	reused bool
 }
 
 // Handle reviews one admission request. Non-pod and non-CREATE requests, pods not opted
@@ -106,6 +112,22 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
 	}
 
+	var key podKey
+	keep := false
+	if h.Patches != nil && req.pod == nil {
+		var err error
+		key, err = keyOf(req.Namespace, req.Object.Raw)
+		// A pod without a key is reviewed in full; the error is in how it is written.
+		keep = err == nil
+	}
+	if keep {
+		if e, ok := h.Patches.get(key.key); ok {
+			if resp, reused, done := h.reuse(ctx, req.Namespace, e, r); done {
+				return resp, reused
+			}
+		}
+	}
+
 	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata". The
 	// patch's paths rely on it: a field read from "Env" would be patched at "env".
 	pod := req.pod
@@ -131,7 +153,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return allowedResponse(decision.Reason), r
 	}
 
-	mutated, warnings, err := h.mutate(ctx, req.Namespace, pod, target, &r)
+	mutated, warnings, cm, err := h.mutate(ctx, req.Namespace, pod, target, &r)
 	if err != nil {
 		return denied(r, denialEndpoints, err)
 	}
@@ -141,7 +163,41 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return errored(r, http.StatusInternalServerError, err)
 	}
 	r.outcome, r.reason = outcomePatched, decision.Reason
-	return patchedResponse(ops).withWarnings(warnings...), r
+	resp := patchedResponse(ops).withWarnings(warnings...)
+	if !keep {
+		return resp, r
+	}
+	if resp.encoded, err = encodePatch(ops); err != nil {
+		return errored(r, http.StatusInternalServerError,
+			fmt.Errorf("encoding the JSONPatch: %w", err))
+	}
+	h.Patches.add(key, &cachedPatch{target: target, configMap: cm.Name,
+		resourceVersion: cm.ResourceVersion, patch: resp.encoded, warnings: warnings,
+		reason: r.reason, pod: r.pod, wholePodDiff: r.wholePodDiff})
+	return resp, r
+}
+
+// reuse answers with the cached patch e when the review's ConfigMap lookup finds the
+// version e was made with. done is false when the review must be done in full; a
+// failed lookup is answered as the full review would answer it.
+func (h *Handler) reuse(ctx context.Context, namespace string, e *cachedPatch, r review) (
+	resp Response, _ review, done bool,
+) {
+	r.pod = e.pod
+	cm, source, err := h.lookupConfigMap(ctx, namespace, e.target, false)
+	r.source = source
+	if err != nil {
+		resp, r = denied(r, denialEndpoints, err)
+		return resp, r, true
+	}
+	if !e.matches(cm) {
+		return Response{}, r, false
+	}
+	r.outcome, r.reason, r.wholePodDiff, r.reused = outcomePatched, e.reason,
+		e.wholePodDiff, true
+	resp = Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true},
+		encoded: e.patch}
+	return resp.withWarnings(e.warnings...), r, true
 }
 
 // patchOps returns the JSONPatch from raw to mutated. The patch is written from what
@@ -174,26 +230,28 @@ func patchOps(raw []byte, pod, mutated *corev1.Pod, r *review) (
 	return ops, nil
 }
 
-// mutate looks up the ConfigMap and runs inject.Mutate. A denial based on a cached
-// copy is checked again against a fresh GET, so a just-fixed ConfigMap is not refused.
+// mutate looks up the ConfigMap and runs inject.Mutate, returning the ConfigMap it
+// used too. A denial based on a cached copy is checked again against a fresh GET, so a
+// just-fixed ConfigMap is not refused.
 func (h *Handler) mutate(
 	ctx context.Context, namespace string, pod *corev1.Pod, target inject.Target, r *review,
-) (*corev1.Pod, []string, error) {
+) (*corev1.Pod, []string, *corev1.ConfigMap, error) {
 	cm, source, err := h.lookupConfigMap(ctx, namespace, target, false)
 	r.source = source
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mutated, warnings, err := inject.Mutate(pod, cm, target, h.Options)
 	if _, deniedByCache := inject.IsDenial(err); !deniedByCache || source != sourceCache {
-		return mutated, warnings, err
+		return mutated, warnings, cm, err
 	}
 
 	cm, r.source, err = h.lookupConfigMap(ctx, namespace, target, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return inject.Mutate(pod, cm, target, h.Options)
+	mutated, warnings, err = inject.Mutate(pod, cm, target, h.Options)
+	return mutated, warnings, cm, err
 }
 
 // denied answers a *inject.Denial with 403 and its problems; any other error is ours.
@@ -235,6 +293,9 @@ func (h *Handler) logReview(req Request, r review, took time.Duration) {
 	if r.wholePodDiff {
 		kv = append(kv, "wholePodDiff", true)
 	}
+	if r.reused {
+		kv = append(kv, "patchReused", true)
+	}
 
 	if r.err != nil {
 		err := r.err
@@ -262,6 +323,9 @@ func (h *Handler) countReview(r review, took time.Duration) {
 	switch r.outcome {
 	case outcomePatched:
 		injectionsTotal.Inc()
+		if r.reused {
+			patchesReused.Inc()
+		}
 	case outcomeDenied:
 		denialsTotal[r.denial].Inc()
 	}

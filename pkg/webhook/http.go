@@ -39,7 +39,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	start := time.Now()
-	req, err := readReview(r)
+	req, err := readReview(r, h.Patches != nil)
 	var resp Response
 	if err != nil {
 		resp = erroredResponse(http.StatusBadRequest, err)
@@ -76,9 +76,9 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 }
 
 // readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
-// request, with its pod (see decodeReview). When decoding fails part way, the returned
-// request holds what came before, for the answer's UID and the log line.
-func readReview(r *http.Request) (Request, error) {
+// request, with its pod unless rawPod (see decodeReview). When decoding fails part way,
+// the returned request holds what came before, for the answer's UID and the log line.
+func readReview(r *http.Request, rawPod bool) (Request, error) {
 	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || contentType != "application/json" {
 		return Request{}, fmt.Errorf("content type %q: the apiserver sends "+
@@ -95,7 +95,7 @@ func readReview(r *http.Request) (Request, error) {
 		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
 			MaxReviewBytes)
 	}
-	meta, req, err := decodeReview(buf.Bytes())
+	meta, req, err := decodeReview(buf.Bytes(), rawPod)
 	switch {
 	case err != nil && req != nil:
 		return *req, fmt.Errorf("decoding the AdmissionReview: %w", err)

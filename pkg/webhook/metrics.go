@@ -32,6 +32,7 @@ var (
 
 	reviewsInFlight = set.NewGauge("rasa_vault_webhook_reviews_in_flight", nil)
 	injectionsTotal = set.NewCounter("rasa_vault_webhook_injections_total")
+	patchesReused   = set.NewCounter("rasa_vault_webhook_patches_reused_total")
 	reviewsTotal    = perLabel("rasa_vault_webhook_reviews_total", "outcome", outcomes,
 		set.NewCounter)
 	reviewDuration = perLabel("rasa_vault_webhook_review_duration_seconds", "outcome",

@@ -26,6 +26,9 @@ type Response struct {
 	admissionv1.AdmissionResponse
 	// Patches are the JSONPatch operations of an allowed pod; empty for no change.
 	Patches []jsonpatch.Operation
+	// encoded, when set, is Patches already encoded, or a PatchCache's patch in their
+	// stead; it is shared and must not be modified.
+	encoded []byte
 }
 
 // allowedResponse allows the object unchanged, giving reason as the status message.
@@ -73,12 +76,15 @@ func (r *Response) complete(req Request) error {
 	if r.Result == nil {
 		r.Result = &metav1.Status{Code: http.StatusOK}
 	}
-	if len(r.Patches) == 0 {
+	if len(r.Patches) == 0 && r.encoded == nil {
 		return nil
 	}
-	patch, err := encodePatch(r.Patches)
-	if err != nil {
-		return fmt.Errorf("encoding the JSONPatch: %w", err)
+	patch := r.encoded
+	if patch == nil {
+		var err error
+		if patch, err = encodePatch(r.Patches); err != nil {
+			return fmt.Errorf("encoding the JSONPatch: %w", err)
+		}
 	}
 	r.Patch = patch
 	patchType := admissionv1.PatchTypeJSONPatch

@@ -112,6 +112,7 @@ func TestValuesReachTheObjects(t *testing.T) {
 		"podDisruptionBudget.enabled=false",
 		"webhook.nativeSidecars=false",
 		"webhook.configMapCache=false",
+		"webhook.patchCache=false",
 		"extraEnv[0].name=GOMEMLIMIT", "extraEnv[0].value=100MiB",
 	)
 	if err != nil {
@@ -137,7 +138,7 @@ func TestValuesReachTheObjects(t *testing.T) {
 		t.Errorf("--agent-image %q, want registry.example/agent:1.2.3", got)
 	}
 	for flag, want := range map[string]string{
-		"--native-sidecars": "false", "--configmap-cache": "false",
+		"--native-sidecars": "false", "--configmap-cache": "false", "--patch-cache": "false",
 	} {
 		if got := flagValue(c.Args, flag); got != want {
 			t.Errorf("%s=%q, want %q", flag, got, want)

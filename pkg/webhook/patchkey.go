@@ -1,0 +1,229 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// The replicas of one pod template do not reach admission byte for byte the same: the
+// ServiceAccount admission plugin, which runs before webhooks, names each pod's token
+// volume kube-api-access-<5 random characters> (and mounts it under that name in every
+// container), and metadata.managedFields carries the second of the request. A
+// PatchCache key leaves both out, so that a Deployment's replicas share one entry:
+// the webhook never reads either, and an entry whose answer would mention them is not
+// kept (see keyable).
+
+// tokenVolumePrefix starts the ServiceAccount token volume's name, as a JSON string.
+const tokenVolumePrefix = `"kube-api-access-`
+
+// tokenVolumeSuffixLen is the length of the random part of that name.
+const tokenVolumeSuffixLen = 5
+
+// tokenVolumePlaceholder stands for the token volume's name in the hashed bytes. It
+// cannot occur in valid JSON, so no other string hashes the same.
+var tokenVolumePlaceholder = []byte{0}
+
+// podKey is a pod's PatchCache key and the token volume name that it left out.
+type podKey struct {
+	key patchKey
+	// tokenVolume is the kube-api-access name replaced in the hash, or "".
+	tokenVolume string
+}
+
+// keyOf returns the PatchCache key of a pod of namespace whose JSON is raw: the SHA-256
+// of the namespace and raw without metadata.managedFields and with the one
+// kube-api-access-* name replaced. It fails for JSON the apiserver would not send: not
+// an object, an alphanumeric character written as a \u escape (the normalization below
+// relies on names being written plainly), or two different kube-api-access-* names.
+func keyOf(namespace string, raw []byte) (podKey, error) {
+	if escapesAlphanumeric(raw) {
+		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
+	}
+	kr := keyers.Get().(*keyer)
+	defer func() {
+		if kr.buf.Cap() <= maxPooledBuffer {
+			keyers.Put(kr)
+		}
+	}()
+	from, to, err := kr.managedFieldsSpan(raw)
+	if err != nil {
+		return podKey{}, err
+	}
+	h := kr.hash
+	h.Reset()
+	h.Write([]byte(namespace))
+	h.Write([]byte{0})
+	var k podKey
+	var name []byte
+	for _, part := range [][]byte{raw[:from], raw[to:]} {
+		if name, err = hashPart(h, part, name); err != nil {
+			return podKey{}, err
+		}
+		h.Write([]byte{0})
+	}
+	k.key.namespace = namespace
+	k.tokenVolume = string(name)
+	h.Sum(k.key.sum[:0])
+	return k, nil
+}
+
+// keyer holds what keyOf reuses from one pod to the next: the decoder keeps the
+// tables it checks member names with, which are most of a fresh one's allocations.
+type keyer struct {
+	buf  bytes.Buffer
+	dec  jsontext.Decoder
+	hash hash.Hash
+}
+
+// keyers holds idle keyers.
+var keyers = sync.Pool{New: func() any { return &keyer{hash: sha256.New()} }}
+
+// hashPart writes part to h with every token volume name replaced by the placeholder.
+// name is the name met before, if any; hashPart returns it, or the first one it met.
+// A second, different name is an error.
+func hashPart(h hash.Hash, part, name []byte) ([]byte, error) {
+	for {
+		at, found := nextTokenVolume(part)
+		if at < 0 {
+			h.Write(part)
+			return name, nil
+		}
+		if name != nil && !bytes.Equal(name, found) {
+			return nil, fmt.Errorf("the pod names two token volumes, %s and %s", name,
+				found)
+		}
+		name = found
+		h.Write(part[:at])
+		h.Write(tokenVolumePlaceholder)
+		part = part[at+len(found)+2:]
+	}
+}
+
+// nextTokenVolume finds the next JSON string in data that is a whole kube-api-access-*
+// name: its offset (at its opening quote) and the name, or -1. A quote preceded by a
+// backslash is inside another string, not the start of one.
+func nextTokenVolume(data []byte) (int, []byte) {
+	for searched := 0; ; {
+		i := bytes.Index(data[searched:], []byte(tokenVolumePrefix))
+		if i < 0 {
+			return -1, nil
+		}
+		at := searched + i
+		searched = at + 1
+		end := at + len(tokenVolumePrefix) + tokenVolumeSuffixLen
+		if (at > 0 && data[at-1] == '\\') || end >= len(data) || data[end] != '"' {
+			continue
+		}
+		if allLowerAlnum(data[at+len(tokenVolumePrefix) : end]) {
+			return at, data[at+1 : end]
+		}
+	}
+}
+
+// allLowerAlnum reports whether every byte of b is a lower-case letter or a digit.
+func allLowerAlnum(b []byte) bool {
+	for _, c := range b {
+		if !isLowerAlnum(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLowerAlnum reports whether c is a lower-case letter or a digit.
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// escapesAlphanumeric reports whether data holds a \u00XX escape of a letter, a digit or
+// a hyphen, which the apiserver's encoder writes plainly. (An escaped backslash
+// followed by "u00" counts too; such a pod is merely reviewed in full.)
+func escapesAlphanumeric(data []byte) bool {
+	for searched := 0; ; {
+		i := bytes.Index(data[searched:], []byte(`\u00`))
+		if i < 0 {
+			return false
+		}
+		at := searched + i + len(`\u00`)
+		searched = at
+		if at+2 > len(data) {
+			return false
+		}
+		hi, lo := unhex(data[at]), unhex(data[at+1])
+		if hi < 0 || lo < 0 {
+			continue
+		}
+		c := byte(hi<<4 | lo)
+		if c == '-' || isLowerAlnum(c) || 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+}
+
+// unhex is the value of the hexadecimal digit c, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// managedFieldsSpan returns the offsets in raw, a JSON object, of the value of its
+// metadata.managedFields member (from the end of the name to the end of the value), or
+// an empty span at the end when there is none.
+func (kr *keyer) managedFieldsSpan(raw []byte) (from, to int, err error) {
+	// The decoder reads a *bytes.Buffer in place; raw is copied into one to keep it.
+	kr.buf.Reset()
+	kr.buf.Write(raw)
+	dec := &kr.dec
+	dec.Reset(&kr.buf)
+	from, to = len(raw), len(raw)
+	err = eachMember(dec, func(name []byte) error {
+		if string(name) != `"metadata"` || dec.PeekKind() != '{' {
+			return dec.SkipValue()
+		}
+		return eachMember(dec, func(name []byte) error {
+			if string(name) != `"managedFields"` {
+				return dec.SkipValue()
+			}
+			from = int(dec.InputOffset())
+			err := dec.SkipValue()
+			to = int(dec.InputOffset())
+			return err
+		})
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("scanning the pod's JSON: %w", err)
+	}
+	return from, to, nil
+}
+
+// eachMember reads the object at dec, calling member with each name as raw JSON; member
+// must read the value.
+func eachMember(dec *jsontext.Decoder, member func(name []byte) error) error {
+	if tok, err := dec.ReadToken(); err != nil {
+		return err
+	} else if tok.Kind() != '{' {
+		return fmt.Errorf("got %v, want an object", tok.Kind())
+	}
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
