@@ -34,6 +34,13 @@ type ClusterOptions struct {
 	// MutatingWebhooks are installed after start; envtest rewrites their service
 	// references to https://127.0.0.1:<port>/<path> with its own CA.
 	MutatingWebhooks []*admissionv1.MutatingWebhookConfiguration
+	// ServiceAccountAdmission turns the ServiceAccount admission plugin back on, which
+	// envtest disables: as in a real cluster, every pod then gets a serviceAccountName
+	// ("default" unless it names one) and, unless automountServiceAccountToken is false,
+	// a projected volume named kube-api-access-<5 random characters> mounted in every
+	// container. The plugin refuses a pod whose ServiceAccount does not exist, and no
+	// controller-manager creates "default": callers create it in each namespace.
+	ServiceAccountAdmission bool
 }
 
 // StartCluster starts etcd and kube-apiserver built by test/tools/build.sh. Stop it
@@ -51,6 +58,11 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 			MutatingWebhooks: opts.MutatingWebhooks,
 			LocalServingHost: "127.0.0.1",
 		},
+	}
+	if opts.ServiceAccountAdmission {
+		// envtest passes --disable-admission-plugins=ServiceAccount; without the flag
+		// the plugin is on by default. Its token signing keys envtest configures anyway.
+		env.ControlPlane.GetAPIServer().Configure().Disable("disable-admission-plugins")
 	}
 	cfg, err := env.Start()
 	if err != nil {

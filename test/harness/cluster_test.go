@@ -53,3 +53,54 @@ func TestClusterEnforcesTheRestrictedPodSecurityStandard(t *testing.T) {
 		t.Fatalf("a compliant pod was rejected: %v", err)
 	}
 }
+
+// With ServiceAccountAdmission a pod is admitted as in a real cluster: only once its
+// ServiceAccount exists, and then with the plugin's kube-api-access-* projected volume
+// mounted in its containers.
+func TestServiceAccountAdmissionAddsTheKubeAPIAccessVolume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := StartCluster(ctx, ClusterOptions{ServiceAccountAdmission: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "accounts"}}
+	if err := c.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	pod := func() *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "app-", Namespace: ns.Name},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "app", Image: "example",
+			}}},
+		}
+	}
+	err = c.Client.Create(ctx, pod())
+	if err == nil || !strings.Contains(err.Error(), `serviceaccount "default" not found`) {
+		t.Fatalf("a pod without its ServiceAccount was admitted (err %v)", err)
+	}
+
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Name: "default", Namespace: ns.Name}}
+	if err := c.Client.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	p := pod()
+	if err := c.Client.Create(ctx, p); err != nil {
+		t.Fatalf("a pod with its ServiceAccount was refused: %v", err)
+	}
+	if p.Spec.ServiceAccountName != "default" {
+		t.Errorf("serviceAccountName %q, want default", p.Spec.ServiceAccountName)
+	}
+	if len(p.Spec.Volumes) != 1 || p.Spec.Volumes[0].Projected == nil ||
+		!strings.HasPrefix(p.Spec.Volumes[0].Name, "kube-api-access-") {
+		t.Fatalf("volumes %+v, want one projected kube-api-access-*", p.Spec.Volumes)
+	}
+	mounts := p.Spec.Containers[0].VolumeMounts
+	if len(mounts) != 1 || mounts[0].Name != p.Spec.Volumes[0].Name {
+		t.Errorf("the container mounts %+v, want %s", mounts, p.Spec.Volumes[0].Name)
+	}
+}

@@ -30,7 +30,9 @@ tracker_store:
     secret_key: sql_store_password
 `
 
-// namespace creates a namespace with labels and the bot's ConfigMap in it.
+// namespace creates a namespace with labels, the bot's ConfigMap and the "default"
+// ServiceAccount in it: no controller-manager runs to create that account, and the
+// ServiceAccount admission plugin refuses pods whose account does not exist.
 func namespace(
 	ctx context.Context, t testing.TB, c client.Client, labels map[string]string,
 ) string {
@@ -44,7 +46,17 @@ func namespace(
 	if err := c.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
+	serviceAccount(ctx, t, c, ns.Name, "default")
 	return ns.Name
+}
+
+// serviceAccount creates the ServiceAccount name in namespace ns.
+func serviceAccount(ctx context.Context, t testing.TB, c client.Client, ns, name string) {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if err := c.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // botPod is the Rasa chart's pod shape, compliant with the restricted standard itself.
@@ -121,8 +133,9 @@ func TestRestrictedNamespaceAcceptsInjectedPods(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pod := botPod(ns, tt.annotations)
 			if _, ok := tt.annotations[inject.AnnotationAuthMethod]; ok {
-				// A real apiserver's ServiceAccount admission sets "default" before
-				// webhooks run; envtest disables it, so the pod names its account.
+				// The bot logs in to Vault as its own account, which the
+				// ServiceAccount admission plugin requires to exist.
+				serviceAccount(ctx, t, c, ns, "bot")
 				pod.Spec.ServiceAccountName = "bot"
 				pod.Spec.Containers[0].Env = nil
 			}

@@ -58,6 +58,9 @@ func run(m *testing.M) int {
 	var err error
 	cluster, err = harness.StartCluster(ctx, harness.ClusterOptions{
 		MutatingWebhooks: []*admissionv1.MutatingWebhookConfiguration{webhookConfig()},
+		// Pods reach the webhook as in a real cluster: with a serviceAccountName and
+		// a kube-api-access-<random> volume, so no two replicas' bodies are the same.
+		ServiceAccountAdmission: true,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "webhooktest: %v\n", err)
@@ -96,7 +99,8 @@ func serveWebhook(ctx context.Context) (func(), error) {
 	legacy.SidecarAsContainer = true
 	mux := http.NewServeMux()
 	mux.Handle(webhook.Path, &webhook.Handler{Reader: webhookAPI, Options: opts,
-		Cache: webhook.NewConfigMapCache(), Logger: logr.Discard()})
+		Cache: webhook.NewConfigMapCache(), Patches: webhook.NewPatchCache(),
+		Logger: logr.Discard()})
 	mux.Handle(legacyPath, &webhook.Handler{Reader: webhookAPI, Options: legacy,
 		Logger: logr.Discard()})
 	srv := &serving.Server{Addr: net.JoinHostPort(install.LocalServingHost,
