@@ -34,6 +34,13 @@ type admissionSide struct {
 	// anonRSS is the anonymous (heap, stacks) part of loadRSS; the rest is the
 	// binary's own pages.
 	anonRSS float64
+	// bodies are the replicas the main loops send in turn.
+	bodies [][]byte
+	// distinctBodies, when set, are loaded in a second closed loop, every request a
+	// different pod, into distinct and distinctCPUPerReview.
+	distinctBodies       [][]byte
+	distinct             loadgen.Result
+	distinctCPUPerReview time.Duration
 }
 
 // admissionConfig sets the load: workers of the closed loop, rate of the open loop,
@@ -101,6 +108,27 @@ func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admiss
 		if good := s.closed.Requests - s.closed.Errors; good > 0 {
 			s.cpuPerReview = (after - before) / time.Duration(good)
 			s.loadgenPerReview = (selfAfter - selfBefore) / time.Duration(s.closed.Requests)
+		}
+	}
+	for _, s := range sides {
+		if len(s.distinctBodies) == 0 {
+			continue
+		}
+		logf("admission: closed loop c=%d on %s for %s, %d distinct pods in turn",
+			cfg.workers, s.name, cfg.closed, len(s.distinctBodies))
+		s.target.Bodies = s.distinctBodies
+		before, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
+		s.distinct = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
+		after, err := cpuTime(s.proc.pid())
+		if err != nil {
+			return err
+		}
+		s.target.Bodies = s.bodies
+		if good := s.distinct.Requests - s.distinct.Errors; good > 0 {
+			s.distinctCPUPerReview = (after - before) / time.Duration(good)
 		}
 	}
 	for _, s := range sides {

@@ -17,11 +17,16 @@ func runAdmission(ctx context.Context, dir string, r *report) error {
 	if err != nil {
 		return err
 	}
-	body, err := reviewBody(s.admittedPod())
+	replicas, err := replicaBodies(s.admittedPod(), false)
 	if err != nil {
 		return err
 	}
+	body := replicas[0]
 	r.reviewBytes = len(body)
+	distinct, err := replicaBodies(s.admittedPod(), true)
+	if err != nil {
+		return err
+	}
 	certDir := filepath.Join(dir, "certs")
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", certDir, err)
@@ -53,7 +58,9 @@ func runAdmission(ctx context.Context, dir string, r *report) error {
 			return err
 		}
 		t.Accept = acceptPatch
-		sides = append(sides, &admissionSide{name: side.name, target: t, proc: side.proc})
+		t.Bodies = replicas
+		sides = append(sides, &admissionSide{name: side.name, target: t, proc: side.proc,
+			bodies: replicas, distinctBodies: distinct})
 	}
 	floor, err := floorSide(ctx, dir, cert, body, conns, sides[0])
 	if err != nil {
@@ -89,5 +96,6 @@ func floorSide(ctx context.Context, dir string, cert *servingCert, body []byte, 
 		return nil, err
 	}
 	t.Accept = acceptPatch
+	t.Bodies = ours.bodies
 	return &admissionSide{name: floorName, target: t, proc: proc}, nil
 }

@@ -61,7 +61,9 @@ func (r *report) markdown() string {
 // admissionTable: one row per webhook, then the goals as ratios.
 func (r *report) admissionTable(b *strings.Builder) {
 	a := r.opts.admission
-	fmt.Fprintf(b, "## Admission (same %d-byte AdmissionReview, TLS on loopback)\n\n",
+	fmt.Fprintf(b, "## Admission (TLS on loopback)\n\n%d replicas of one pod in turn, as the "+
+		"apiserver sends a ReplicaSet's pods: each its own token volume name and "+
+		"managedFields time (AdmissionReviews of about %d bytes).\n\n", replicaPods,
 		r.reviewBytes)
 	fmt.Fprintf(b, "Closed loop c=%d for %s; open loop %.0f rps for %s, latency from the "+
 		"scheduled send time.\n\n", a.workers, a.closed, a.rate, a.open)
@@ -122,6 +124,7 @@ func (r *report) admissionTable(b *strings.Builder) {
 	if len(r.admission) > 2 {
 		r.floorNotes(b, r.admission[2], theirs)
 	}
+	r.distinctTable(b)
 }
 
 // floorNotes says whether the throughput and p99 goals can be shown at all on this

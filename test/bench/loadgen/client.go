@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,13 +20,18 @@ const requestTimeout = 10 * time.Second
 type Target struct {
 	// URL is the endpoint, e.g. https://127.0.0.1:9443/mutate-pod.
 	URL string
-	// Body is posted with Content-Type application/json on every request.
+	// Body is posted with Content-Type application/json on every request, unless
+	// Bodies is set.
 	Body []byte
+	// Bodies, when not empty, are posted in turn instead of Body.
+	Bodies [][]byte
 	// Accept reports whether a 200 answer's body is a correct answer (e.g. it carries
 	// a patch); nil accepts every 200.
 	Accept func(body []byte) bool
 
 	client *http.Client
+	// sent counts the requests, to take Bodies in turn.
+	sent atomic.Uint64
 }
 
 // NewTarget makes a Target whose client trusts only caPEM and keeps up to conns
@@ -53,7 +59,11 @@ func (t *Target) Close() { t.client.CloseIdleConnections() }
 // Do posts the body once and returns the answer's body, or an error for a failed
 // request, a status other than 200, or an answer Accept rejects.
 func (t *Target) Do(ctx context.Context) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
+	sent := t.Body
+	if n := uint64(len(t.Bodies)); n > 0 {
+		sent = t.Bodies[(t.sent.Add(1)-1)%n]
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(sent))
 	if err != nil {
 		return nil, fmt.Errorf("building request to %s: %w", t.URL, err)
 	}

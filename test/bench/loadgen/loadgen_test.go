@@ -3,8 +3,10 @@ package loadgen
 import (
 	"context"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,5 +74,23 @@ func TestAcceptRejectsAWrongAnswer(t *testing.T) {
 
 	if _, err := target.Do(context.Background()); err == nil {
 		t.Fatal("an answer Accept rejects was counted as good")
+	}
+}
+
+func TestBodiesArePostedInTurn(t *testing.T) {
+	var got []string
+	target := tlsTarget(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = append(got, string(body))
+		_, _ = w.Write([]byte(`{}`))
+	})
+	target.Bodies = [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	for range 4 {
+		if _, err := target.Do(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(got, "") != "abca" {
+		t.Errorf("posted %q, want a, b, c, a", got)
 	}
 }
