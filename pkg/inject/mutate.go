@@ -113,7 +113,7 @@ func tokenSecretClash(assistant *corev1.Container, settings Settings) []string {
 		if e.Name == envVaultToken {
 			return []string{fmt.Sprintf("annotation %s: container %q sets %s too, so the "+
 				"token would come from two places: remove the annotation or the variable",
-				AnnotationTokenSecret, assistant.Name, envVaultToken)}
+				AnnotationTokenSecret, clip(assistant.Name), envVaultToken)}
 		}
 	}
 	return nil

@@ -38,7 +38,7 @@ func reviewSecretsManager(
 		review.problems = append(review.problems, fmt.Sprintf("%s: %s has no %s section and "+
 			"container %q sets no %s, so no Vault is configured: add %s: with type: %s, "+
 			"or set %s=%s on the container", source.where, endpoints.FileName,
-			endpoints.SectionSecretsManager, assistant.Name, EnvSecretManager,
+			endpoints.SectionSecretsManager, clip(assistant.Name), EnvSecretManager,
 			endpoints.SectionSecretsManager, vaultType, EnvSecretManager, vaultType))
 	}
 	if literal["token"] != "" {
@@ -48,7 +48,7 @@ func reviewSecretsManager(
 	section, _, err := source.doc.SecretsManager(agentEnvLookup(assistant, settings))
 	for _, e := range splitErrors(err) {
 		review.problems = append(review.problems, fmt.Sprintf("%s: %s: %v (looked up in "+
-			"the env of container %q)", source.where, endpoints.FileName, e, assistant.Name))
+			"the env of container %q)", source.where, endpoints.FileName, e, clip(assistant.Name)))
 	}
 
 	kind := section["type"]
@@ -57,9 +57,9 @@ func reviewSecretsManager(
 		if kind != "" && kind != v {
 			review.warnings = append(review.warnings, fmt.Sprintf("%s %q is overridden "+
 				"by %s=%q on container %q (the environment wins, as in Rasa): remove one "+
-				"of them", from, kind, EnvSecretManager, v, assistant.Name))
+				"of them", from, kind, EnvSecretManager, v, clip(assistant.Name)))
 		}
-		kind, from = v, fmt.Sprintf("%s on container %q", EnvSecretManager, assistant.Name)
+		kind, from = v, fmt.Sprintf("%s on container %q", EnvSecretManager, clip(assistant.Name))
 	}
 	if kind != "" && kind != vaultType {
 		review.problems = append(review.problems, fmt.Sprintf("%s: the secrets manager "+
@@ -100,7 +100,7 @@ func movedEnvWarnings(
 		if e.Name == envVaultToken && e.ValueFrom == nil && e.Value != "" {
 			warnings = append(warnings, fmt.Sprintf("container %q sets VAULT_TOKEN as a "+
 				"literal value, which anyone who can read the pod can read: use "+
-				"valueFrom.secretKeyRef", assistant.Name))
+				"valueFrom.secretKeyRef", clip(assistant.Name)))
 			break
 		}
 	}
@@ -118,14 +118,14 @@ func movedEnvWarnings(
 		warnings = append(warnings, fmt.Sprintf("%s: %s %s expands ${%s}, so %s stays on "+
 			"container %q as well as going to the injected containers, and %s: give that "+
 			"value a variable name outside SECRET_MANAGER and VAULT_*", source.where,
-			endpoints.FileName, use.Field, use.Name, use.Name, assistant.Name, consequence))
+			endpoints.FileName, use.Field, use.Name, use.Name, clip(assistant.Name), consequence))
 	}
 
 	if len(assistant.EnvFrom) > 0 {
 		warnings = append(warnings, fmt.Sprintf("container %q uses envFrom: a "+
 			"SECRET_MANAGER or VAULT_* variable from there stays with the assistant, which "+
 			"would then contact Vault itself, and never reaches the injected containers: "+
-			"list those variables under env instead", assistant.Name))
+			"list those variables under env instead", clip(assistant.Name)))
 	}
 	return warnings
 }

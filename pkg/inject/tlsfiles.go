@@ -31,22 +31,22 @@ func tlsFiles(assistant *corev1.Container, moved []corev1.EnvVar, target Target)
 			warnings = append(warnings, fmt.Sprintf("container %q: %s comes from valueFrom, "+
 				"so the webhook cannot check that the injected containers can read that "+
 				"file: keep it on a volume the assistant mounts and give it as a literal path",
-				assistant.Name, e.Name))
+				clip(assistant.Name), e.Name))
 			continue
 		}
 		m, ok := mountHolding(assistant, e.Value, target)
 		if !ok {
 			problems = append(problems, fmt.Sprintf("container %q: %s=%s is on no volume "+
 				"mount of the container, so the injected containers (another image) cannot "+
-				"read it: mount that file from a ConfigMap or Secret volume", assistant.Name,
+				"read it: mount that file from a ConfigMap or Secret volume", clip(assistant.Name),
 				e.Name, e.Value))
 			continue
 		}
 		if reservedPath(m.MountPath) {
 			problems = append(problems, fmt.Sprintf("container %q: %s lives under mount %s, "+
 				"which clashes with the paths the injected containers use (%s, %s, %s): "+
-				"mount it elsewhere", assistant.Name, e.Name, m.MountPath, SourceDir, OutputDir,
-				TokenDir))
+				"mount it elsewhere", clip(assistant.Name), e.Name, m.MountPath, SourceDir,
+				OutputDir, TokenDir))
 			continue
 		}
 		if !slices.ContainsFunc(mounts, func(x corev1.VolumeMount) bool {
