@@ -11,13 +11,14 @@ import (
 	"github.com/rasa-vault-webhook/rasa-vault-webhook/pkg/inject"
 )
 
-// Limits of NewPatchCache. Together they bound its memory to 4 MiB of patches.
+// Limits of NewPatchCache. Together they bound its memory to 4 MiB of answers.
 const (
-	// DefaultPatchEntries is how many pods' patches are kept, least recently used
+	// DefaultPatchEntries is how many pods' answers are kept, least recently used
 	// first out: a rollout or a scale-up sends one pod body per ReplicaSet.
 	DefaultPatchEntries = 256
-	// MaxCachedPatchBytes: a larger patch (a pod of many containers) is not kept.
-	MaxCachedPatchBytes = 16 << 10
+	// MaxCachedAnswerBytes: a larger answer (patch, warnings and the strings kept for
+	// the log line; a pod of many containers) is not kept.
+	MaxCachedAnswerBytes = 16 << 10
 )
 
 // PatchCache keeps the answers of recent injections, so that the next pod with the very
@@ -79,12 +80,23 @@ func (c *PatchCache) get(key patchKey) (*cachedPatch, bool) {
 // add keeps e under k, unless its patch is too large, its ConfigMap carries no
 // resourceVersion to compare with later, or it mentions what k left out of the pod.
 func (c *PatchCache) add(k podKey, e *cachedPatch) {
-	if len(e.patch) > MaxCachedPatchBytes || e.resourceVersion == "" ||
+	if e.size() > MaxCachedAnswerBytes || e.resourceVersion == "" ||
 		bytes.Contains(e.patch, []byte("managedFields")) ||
 		(k.tokenVolume != "" && e.mentions(k.tokenVolume)) {
 		return
 	}
 	c.entries.Add(k.key, e)
+}
+
+// size is the bytes e keeps beyond its fixed fields.
+func (e *cachedPatch) size() int {
+	n := len(e.patch) + len(e.configMap) + len(e.resourceVersion) + len(e.reason) +
+		len(e.pod) + len(e.target.ContainerName) + len(e.target.VolumeName) +
+		len(e.target.ConfigMapName) + len(e.target.EndpointsPath) + len(e.target.Key)
+	for _, w := range e.warnings {
+		n += len(w)
+	}
+	return n
 }
 
 // mentions reports whether any part of e's answer holds s: then the answer depends on

@@ -192,16 +192,17 @@ func keyed(s string) podKey {
 	return podKey{key: patchKey{namespace: "ns", sum: sha256.Sum256([]byte(s))}}
 }
 
-// TestPatchCacheBoundsWhatItKeeps: no patch over MaxCachedPatchBytes, none that could
+// TestPatchCacheBoundsWhatItKeeps: no patch over MaxCachedAnswerBytes, none that could
 // not be checked against a resourceVersion, none that mentions what its key left out,
-// and at most DefaultPatchEntries.
+// answers over MaxCachedAnswerBytes with their warnings, and at most
+// DefaultPatchEntries.
 func TestPatchCacheBoundsWhatItKeeps(t *testing.T) {
 	c := NewPatchCache()
 	small := func() *cachedPatch {
 		return &cachedPatch{configMap: "cm", resourceVersion: "1", patch: []byte("[]")}
 	}
 	huge := small()
-	huge.patch = make([]byte, MaxCachedPatchBytes+1)
+	huge.patch = make([]byte, MaxCachedAnswerBytes+1)
 	c.add(keyed("huge"), huge)
 	unversioned := small()
 	unversioned.resourceVersion = ""
@@ -211,6 +212,11 @@ func TestPatchCacheBoundsWhatItKeeps(t *testing.T) {
 	c.add(keyed("managed"), managed)
 	withToken := keyed("token volume")
 	withToken.tokenVolume = "kube-api-access-7x2lq"
+	longWarnings := small()
+	for range 64 {
+		longWarnings.warnings = append(longWarnings.warnings, strings.Repeat("w", 256))
+	}
+	c.add(keyed("long warnings"), longWarnings)
 	inPatch, inWarning, inTarget := small(), small(), small()
 	inPatch.patch = []byte(`[{"op":"add","path":"/x","value":"kube-api-access-7x2lq"}]`)
 	inWarning.warnings = []string{"volume kube-api-access-7x2lq is odd"}

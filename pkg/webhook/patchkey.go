@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The replicas of one pod template do not reach admission byte for byte the same: the
@@ -20,7 +21,11 @@ import (
 // kept (see keyable).
 
 // tokenVolumePrefix starts the ServiceAccount token volume's name, as a JSON string.
-const tokenVolumePrefix = `"kube-api-access-`
+const tokenVolumePrefix = `"` + tokenVolumeMarker
+
+// tokenVolumeMarker is that prefix as text. A pod or ConfigMap key that holds it
+// anywhere but in a whole name could make the answer depend on the name: no key.
+const tokenVolumeMarker = "kube-api-access-"
 
 // tokenVolumeSuffixLen is the length of the random part of that name.
 const tokenVolumeSuffixLen = 5
@@ -40,7 +45,9 @@ type podKey struct {
 // of the namespace and raw without metadata.managedFields and with the one
 // kube-api-access-* name replaced. It fails for JSON the apiserver would not send: not
 // an object, an alphanumeric character written as a \u escape (the normalization below
-// relies on names being written plainly), or two different kube-api-access-* names.
+// relies on names being written plainly), two different kube-api-access-* names, the
+// marker inside a longer string, or managedFields that corev1.Pod would not decode
+// (a full review of that pod fails, so a reused answer must not pass it).
 func keyOf(namespace string, raw []byte) (podKey, error) {
 	if escapesAlphanumeric(raw) {
 		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
@@ -55,6 +62,9 @@ func keyOf(namespace string, raw []byte) (podKey, error) {
 	if err != nil {
 		return podKey{}, err
 	}
+	if err := checkManagedFields(raw[from:to]); err != nil {
+		return podKey{}, err
+	}
 	h := kr.hash
 	h.Reset()
 	h.Write([]byte(namespace))
@@ -62,8 +72,13 @@ func keyOf(namespace string, raw []byte) (podKey, error) {
 	var k podKey
 	var name []byte
 	for _, part := range [][]byte{raw[:from], raw[to:]} {
-		if name, err = hashPart(h, part, name); err != nil {
+		replaced := 0
+		if name, replaced, err = hashPart(h, part, name); err != nil {
 			return podKey{}, err
+		}
+		if bytes.Count(part, []byte(tokenVolumeMarker)) != replaced {
+			return podKey{}, errors.New("the pod holds " + tokenVolumeMarker +
+				" inside a longer string")
 		}
 		h.Write([]byte{0})
 	}
@@ -84,18 +99,18 @@ type keyer struct {
 // keyers holds idle keyers.
 var keyers = sync.Pool{New: func() any { return &keyer{hash: sha256.New()} }}
 
-// hashPart writes part to h with every token volume name replaced by the placeholder.
-// name is the name met before, if any; hashPart returns it, or the first one it met.
-// A second, different name is an error.
-func hashPart(h hash.Hash, part, name []byte) ([]byte, error) {
-	for {
+// hashPart writes part to h with every token volume name replaced by the placeholder,
+// and counts them. name is the name met before, if any; hashPart returns it, or the
+// first one it met. A second, different name is an error.
+func hashPart(h hash.Hash, part, name []byte) (_ []byte, replaced int, _ error) {
+	for ; ; replaced++ {
 		at, found := nextTokenVolume(part)
 		if at < 0 {
 			h.Write(part)
-			return name, nil
+			return name, replaced, nil
 		}
 		if name != nil && !bytes.Equal(name, found) {
-			return nil, fmt.Errorf("the pod names two token volumes, %s and %s", name,
+			return nil, 0, fmt.Errorf("the pod names two token volumes, %s and %s", name,
 				found)
 		}
 		name = found
@@ -175,6 +190,20 @@ func unhex(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
+}
+
+// checkManagedFields decodes span, the managedFields member's colon and value, as
+// decoding the pod would, and returns its error.
+func checkManagedFields(span []byte) error {
+	value := bytes.TrimLeft(span, ": \t\r\n")
+	if len(value) == 0 {
+		return nil
+	}
+	var entries []metav1.ManagedFieldsEntry
+	if err := decodeJSON(value, &entries); err != nil {
+		return fmt.Errorf("decoding metadata.managedFields: %w", err)
+	}
+	return nil
 }
 
 // managedFieldsSpan returns the offsets in raw, a JSON object, of the value of its

@@ -74,28 +74,28 @@ func TestKeyOfLeavesOutOnlyTheTokenVolumeNameAndManagedFields(t *testing.T) {
 		t.Error("another namespace: got the replica's key")
 	}
 
-	// A string that ends with a name is not that name: pods differing in it differ.
-	inString := func(inner string) podKey {
-		t.Helper()
-		k, err := key("ns", mustJSON(t, withAnnotation(replica(t, "b9mzk", 1),
-			`"kube-api-access-`+inner)))
-		if err != nil || k.tokenVolume != "kube-api-access-b9mzk" {
-			t.Fatalf("a name inside a string: %+v, %v", k, err)
-		}
-		return k
-	}
-	if inString("7x2lq") == inString("q4w2x") {
-		t.Error("pods differing in a string that ends with a name share a key")
-	}
-
 	twoNames := mustJSON(t, replica(t, "7x2lq", 1))
 	twoNames = []byte(strings.Replace(string(twoNames), `"kube-api-access-7x2lq"`,
 		`"kube-api-access-b9mzk"`, 1))
 	escaped := []byte(strings.Replace(string(base), `"kube-api-access-7x2lq"`,
 		`"kube-api-\u0061ccess-7x2lq"`, 1))
+	// The name inside a longer string (a $(var) reference, a quoted value) could be
+	// what the answer depends on; managedFields that a pod's decode refuses fail the
+	// full review, so a key would let a reused answer pass them.
+	inString := func(value string) []byte {
+		return mustJSON(t, withAnnotation(replica(t, "7x2lq", 1), value))
+	}
+	badManagedFields := []byte(strings.Replace(string(base), `"time":"2026-12-04T22:00:01Z"`,
+		`"time":"yesterday"`, 1))
+	if string(badManagedFields) == string(base) {
+		t.Fatal("the replica has no managedFields time to break")
+	}
 	for name, raw := range map[string][]byte{
 		"two token volume names": twoNames, "an escaped letter": escaped,
 		"not an object": []byte(`["kube-api-access-7x2lq"]`), "not JSON": []byte(`{"a":`),
+		"a $(reference) to the name":       inString("$(kube-api-access-7x2lq)"),
+		"a string ending with a name":      inString(`"kube-api-access-7x2lq`),
+		"managedFields that do not decode": badManagedFields,
 	} {
 		if got, err := key("ns", raw); err == nil {
 			t.Errorf("%s: want no key, got %+v", name, got)
@@ -152,5 +152,22 @@ func BenchmarkKeyOf(b *testing.B) {
 		if _, err := keyOf("ns", raw); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPatchCacheKeepsNoAnswerOfAConfigMapThatMentionsATokenVolume: endpoints.yml could
+// expand a variable named after a pod's token volume, so its answers are not reused.
+func TestPatchCacheKeepsNoAnswerOfAConfigMapThatMentionsATokenVolume(t *testing.T) {
+	_, cm := chartFixture(t)
+	cm.Data["endpoints"] += "# see kube-api-access-7x2lq\n"
+	h := cachingHandler(fake.NewClientBuilder().WithObjects(cm).Build(), true, nil)
+	for _, suffix := range []string{"7x2lq", "b9mzk"} {
+		got := postReview(t, h, podRequest(t, replica(t, suffix, 1)), suffix)
+		if !got.Allowed || len(got.Patch) == 0 {
+			t.Fatalf("replica %s: want a patch, got %q", suffix, messageOf(got))
+		}
+	}
+	if n := h.Patches.entries.Len(); n != 0 {
+		t.Errorf("kept %d answers, want none", n)
 	}
 }
