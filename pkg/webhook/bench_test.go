@@ -78,6 +78,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.Run("no-cache", func(b *testing.B) { benchmarkServeHTTP(b, false, false) })
 	b.Run("patch-cache", func(b *testing.B) { benchmarkServeHTTP(b, true, false) })
 	b.Run("patch-cache/distinct", func(b *testing.B) { benchmarkServeHTTP(b, true, true) })
+	b.Run("no-cache/distinct", func(b *testing.B) { benchmarkServeHTTP(b, false, true) })
 }
 
 func benchmarkServeHTTP(b *testing.B, patchCache, distinct bool) {

@@ -208,7 +208,9 @@ func checkManagedFields(span []byte) error {
 
 // managedFieldsSpan returns the offsets in raw, a JSON object, of the value of its
 // metadata.managedFields member (from the end of the name to the end of the value), or
-// an empty span at the end when there is none.
+// an empty span at the end when there is none. It reads no further than metadata: the
+// rest is hashed as it is, so only a pod with the very same bytes there shares a key,
+// and an answer is stored only for a pod that decoded whole.
 func (kr *keyer) managedFieldsSpan(raw []byte) (from, to int, err error) {
 	// The decoder reads a *bytes.Buffer in place; raw is copied into one to keep it.
 	kr.buf.Reset()
@@ -220,21 +222,31 @@ func (kr *keyer) managedFieldsSpan(raw []byte) (from, to int, err error) {
 		if string(name) != `"metadata"` || dec.PeekKind() != '{' {
 			return dec.SkipValue()
 		}
-		return eachMember(dec, func(name []byte) error {
+		err := eachMember(dec, func(name []byte) error {
 			if string(name) != `"managedFields"` {
 				return dec.SkipValue()
 			}
 			from = int(dec.InputOffset())
 			err := dec.SkipValue()
 			to = int(dec.InputOffset())
+			if err == nil {
+				err = errScanned
+			}
 			return err
 		})
+		if err == nil {
+			err = errScanned
+		}
+		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errScanned) {
 		return 0, 0, fmt.Errorf("scanning the pod's JSON: %w", err)
 	}
 	return from, to, nil
 }
+
+// errScanned stops managedFieldsSpan's scan once metadata has been read.
+var errScanned = errors.New("metadata scanned")
 
 // eachMember reads the object at dec, calling member with each name as raw JSON; member
 // must read the value.
