@@ -113,15 +113,15 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
 	}
 
-	var key podKey
-	keep := false
-	if h.Patches != nil && req.pod == nil {
+	key, keep := req.key, req.keyed && h.Patches != nil
+	if h.Patches != nil && !req.keyTried && req.pod == nil {
+		// Handle called directly, with the pod's JSON: key the pod alone. A pod without
+		// a key is reviewed in full; the error is in how it is written.
 		var err error
 		key, err = keyOf(req.Namespace, req.Object.Raw)
-		// A pod without a key is reviewed in full; the error is in how it is written.
 		keep = err == nil
 	}
-	if keep {
+	if keep && req.pod == nil {
 		if e, ok := h.Patches.get(key.key); ok {
 			if resp, reused, done := h.reuse(ctx, req.Namespace, e, r); done {
 				return resp, reused

@@ -39,7 +39,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	start := time.Now()
-	req, err := readReview(r, h.Patches != nil)
+	req, err := readReview(r, h.Patches)
 	var resp Response
 	if err != nil {
 		resp = erroredResponse(http.StatusBadRequest, err)
@@ -76,9 +76,10 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 }
 
 // readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
-// request, with its pod unless rawPod (see decodeReview). When decoding fails part way,
-// the returned request holds what came before, for the answer's UID and the log line.
-func readReview(r *http.Request, rawPod bool) (Request, error) {
+// request, with its pod (see decodeReview) unless patches holds an answer for it. When
+// decoding fails part way, the returned request holds what came before, for the
+// answer's UID and the log line.
+func readReview(r *http.Request, patches *PatchCache) (Request, error) {
 	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || contentType != "application/json" {
 		return Request{}, fmt.Errorf("content type %q: the apiserver sends "+
@@ -95,7 +96,19 @@ func readReview(r *http.Request, rawPod bool) (Request, error) {
 		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
 			MaxReviewBytes)
 	}
+	var key podKey
+	keyErr := errNotKeyed
+	if patches != nil {
+		key, keyErr = reviewKey(buf.Bytes())
+	}
+	rawPod := false
+	if keyErr == nil {
+		_, rawPod = patches.get(key.key)
+	}
 	meta, req, err := decodeReview(buf.Bytes(), rawPod)
+	if req != nil {
+		req.key, req.keyed, req.keyTried = key, keyErr == nil, patches != nil
+	}
 	switch {
 	case err != nil && req != nil:
 		return *req, fmt.Errorf("decoding the AdmissionReview: %w", err)

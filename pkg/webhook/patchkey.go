@@ -49,30 +49,34 @@ type podKey struct {
 // marker inside a longer string, or managedFields that corev1.Pod would not decode
 // (a full review of that pod fails, so a reused answer must not pass it).
 func keyOf(namespace string, raw []byte) (podKey, error) {
-	if escapesAlphanumeric(raw) {
-		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
-	}
-	kr := keyers.Get().(*keyer)
-	defer func() {
-		if kr.buf.Cap() <= maxPooledBuffer {
-			keyers.Put(kr)
-		}
-	}()
+	kr := getKeyer()
+	defer kr.put()
 	from, to, err := kr.managedFieldsSpan(raw)
 	if err != nil {
 		return podKey{}, err
 	}
-	if err := checkManagedFields(raw[from:to]); err != nil {
+	return kr.hashRegion(namespace, raw, from, to)
+}
+
+// hashRegion returns the key of region, the pod's JSON and possibly what follows it,
+// in namespace: the SHA-256 of the namespace and region without region[from:to] (the
+// managedFields value) and with the one token volume name replaced; see keyOf for the
+// errors.
+func (kr *keyer) hashRegion(namespace string, region []byte, from, to int) (podKey, error) {
+	if escapesAlphanumeric(region) {
+		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
+	}
+	if err := checkManagedFields(region[from:to]); err != nil {
 		return podKey{}, err
 	}
 	h := kr.hash
 	h.Reset()
 	h.Write([]byte(namespace))
 	h.Write([]byte{0})
-	var k podKey
 	var name []byte
-	for _, part := range [][]byte{raw[:from], raw[to:]} {
+	for _, part := range [][]byte{region[:from], region[to:]} {
 		replaced := 0
+		var err error
 		if name, replaced, err = hashPart(h, part, name); err != nil {
 			return podKey{}, err
 		}
@@ -82,8 +86,7 @@ func keyOf(namespace string, raw []byte) (podKey, error) {
 		}
 		h.Write([]byte{0})
 	}
-	k.key.namespace = namespace
-	k.tokenVolume = string(name)
+	k := podKey{key: patchKey{namespace: namespace}, tokenVolume: string(name)}
 	h.Sum(k.key.sum[:0])
 	return k, nil
 }
@@ -98,6 +101,25 @@ type keyer struct {
 
 // keyers holds idle keyers.
 var keyers = sync.Pool{New: func() any { return &keyer{hash: sha256.New()} }}
+
+// getKeyer returns an idle keyer.
+func getKeyer() *keyer { return keyers.Get().(*keyer) }
+
+// put returns kr to keyers, unless its buffer grew past maxPooledBuffer.
+func (kr *keyer) put() {
+	if kr.buf.Cap() <= maxPooledBuffer {
+		keyers.Put(kr)
+	}
+}
+
+// reset points kr's decoder at a copy of data: the decoder reads a *bytes.Buffer in
+// place.
+func (kr *keyer) reset(data []byte) *jsontext.Decoder {
+	kr.buf.Reset()
+	kr.buf.Write(data)
+	kr.dec.Reset(&kr.buf)
+	return &kr.dec
+}
 
 // hashPart writes part to h with every token volume name replaced by the placeholder,
 // and counts them. name is the name met before, if any; hashPart returns it, or the
@@ -212,12 +234,19 @@ func checkManagedFields(span []byte) error {
 // rest is hashed as it is, so only a pod with the very same bytes there shares a key,
 // and an answer is stored only for a pod that decoded whole.
 func (kr *keyer) managedFieldsSpan(raw []byte) (from, to int, err error) {
-	// The decoder reads a *bytes.Buffer in place; raw is copied into one to keep it.
-	kr.buf.Reset()
-	kr.buf.Write(raw)
-	dec := &kr.dec
-	dec.Reset(&kr.buf)
-	from, to = len(raw), len(raw)
+	dec := kr.reset(raw)
+	from, to, err = podManagedFields(dec, len(raw))
+	if err != nil && !errors.Is(err, errScanned) {
+		return 0, 0, fmt.Errorf("scanning the pod's JSON: %w", err)
+	}
+	return from, to, nil
+}
+
+// podManagedFields reads the pod object at dec up to the end of its metadata and
+// returns the offsets of the managedFields value, or end twice when there is none.
+// Having read metadata it returns errScanned, to stop any scan around it.
+func podManagedFields(dec *jsontext.Decoder, end int) (from, to int, err error) {
+	from, to = end, end
 	err = eachMember(dec, func(name []byte) error {
 		if string(name) != `"metadata"` || dec.PeekKind() != '{' {
 			return dec.SkipValue()
@@ -239,10 +268,7 @@ func (kr *keyer) managedFieldsSpan(raw []byte) (from, to int, err error) {
 		}
 		return err
 	})
-	if err != nil && !errors.Is(err, errScanned) {
-		return 0, 0, fmt.Errorf("scanning the pod's JSON: %w", err)
-	}
-	return from, to, nil
+	return from, to, err
 }
 
 // errScanned stops managedFieldsSpan's scan once metadata has been read.

@@ -18,6 +18,10 @@ type Request struct {
 	admissionv1.AdmissionRequest
 	// pod is Object decoded by ServeHTTP; Handle must not modify it.
 	pod *corev1.Pod
+	// key is the pod's PatchCache key when keyed; keyTried says ServeHTTP computed it
+	// (from the review, reviewKey), so that Handle does not key the pod itself.
+	key             podKey
+	keyed, keyTried bool
 }
 
 // Response is the answer to one Request before it is encoded: Patches become the
