@@ -31,7 +31,8 @@ const (
 // token volume's random name and managedFields (their own name is generated after
 // admission), so a ReplicaSet scaling up, a rollout or a Job's retries send the same
 // pod many times, when reviews are busiest. The key is the SHA-256 of the namespace
-// and the pod's JSON with those two left out (keyOf); an entry whose answer mentions
+// and the pod's JSON with those two left out (keyOf; ServeHTTP keys the review body
+// from the pod on before decoding it, reviewKey); an entry whose answer mentions
 // either is not kept. An entry is used only after the review's ConfigMap lookup (as in
 // every review, cached for DefaultCacheTTL) returns the same ConfigMap at the same
 // resourceVersion as when the entry was made. A changed ConfigMap is a miss and its
