@@ -88,26 +88,21 @@ func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admiss
 	}
 	for _, s := range sides {
 		logf("admission: closed loop c=%d on %s for %s", cfg.workers, s.name, cfg.closed)
-		before, err := cpuTime(s.proc.pid())
+		var self time.Duration
+		cpu, err := cpuDuring(s.proc.pid(), func() error {
+			var err error
+			self, err = cpuDuring(os.Getpid(), func() error {
+				s.closed = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
+				return nil
+			})
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		selfBefore, err := cpuTime(os.Getpid())
-		if err != nil {
-			return err
-		}
-		s.closed = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
-		after, err := cpuTime(s.proc.pid())
-		if err != nil {
-			return err
-		}
-		selfAfter, err := cpuTime(os.Getpid())
-		if err != nil {
-			return err
-		}
-		if good := s.closed.Requests - s.closed.Errors; good > 0 {
-			s.cpuPerReview = (after - before) / time.Duration(good)
-			s.loadgenPerReview = (selfAfter - selfBefore) / time.Duration(s.closed.Requests)
+		s.cpuPerReview = perGood(cpu, s.closed)
+		if s.closed.Requests > 0 {
+			s.loadgenPerReview = self / time.Duration(s.closed.Requests)
 		}
 	}
 	for _, s := range sides {
@@ -117,34 +112,26 @@ func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admiss
 		logf("admission: closed loop c=%d on %s for %s, %d distinct pods in turn",
 			cfg.workers, s.name, cfg.closed, len(s.distinctBodies))
 		s.target.Bodies = s.distinctBodies
-		before, err := cpuTime(s.proc.pid())
-		if err != nil {
-			return err
-		}
-		s.distinct = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
-		after, err := cpuTime(s.proc.pid())
-		if err != nil {
-			return err
-		}
+		cpu, err := cpuDuring(s.proc.pid(), func() error {
+			s.distinct = loadgen.Closed(ctx, s.target, cfg.workers, cfg.closed)
+			return nil
+		})
 		s.target.Bodies = s.bodies
-		if good := s.distinct.Requests - s.distinct.Errors; good > 0 {
-			s.distinctCPUPerReview = (after - before) / time.Duration(good)
+		if err != nil {
+			return err
 		}
+		s.distinctCPUPerReview = perGood(cpu, s.distinct)
 	}
 	for _, s := range sides {
 		logf("admission: open loop %.0f rps on %s for %s", cfg.rate, s.name, cfg.open)
-		before, err := cpuTime(s.proc.pid())
+		cpu, err := cpuDuring(s.proc.pid(), func() error {
+			s.open = loadgen.Open(ctx, s.target, cfg.rate, cfg.open)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		s.open = loadgen.Open(ctx, s.target, cfg.rate, cfg.open)
-		after, err := cpuTime(s.proc.pid())
-		if err != nil {
-			return err
-		}
-		if good := s.open.Requests - s.open.Errors; good > 0 {
-			s.openCPUPerReview = (after - before) / time.Duration(good)
-		}
+		s.openCPUPerReview = perGood(cpu, s.open)
 	}
 	for _, s := range sides {
 		var err error
@@ -157,4 +144,28 @@ func measureAdmission(ctx context.Context, cfg admissionConfig, sides ...*admiss
 		s.target.Close()
 	}
 	return nil
+}
+
+// cpuDuring runs f and returns the CPU time process pid used meanwhile.
+func cpuDuring(pid int, f func() error) (time.Duration, error) {
+	before, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	if err := f(); err != nil {
+		return 0, err
+	}
+	after, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	return after - before, nil
+}
+
+// perGood divides cpu by the good answers of res, or returns 0 without any.
+func perGood(cpu time.Duration, res loadgen.Result) time.Duration {
+	if good := res.Requests - res.Errors; good > 0 {
+		return cpu / time.Duration(good)
+	}
+	return 0
 }
