@@ -21,6 +21,10 @@ type tokenState struct {
 	fileCheckAt time.Time
 	expiry      time.Time
 	dead        bool
+	// lookupRefused says the token died because Vault refused to look it up (it did
+	// not know it), not because a renewal was refused or it expired: a read that Vault
+	// then accepts with it is worth a new lookup.
+	lookupRefused bool
 	// creationTTL is the TTL the token started with; a renewal granting less than it
 	// (and no more than RenewMargin) means the token is capped by its maximum TTL.
 	creationTTL time.Duration
@@ -127,6 +131,14 @@ func (a *agent) refreshEnded(r *refreshRun, tok *tokenState, err error) {
 	r.done, r.at = nil, now.Add(a.o.RefreshInterval)
 	if r.again {
 		r.again, r.at = false, now
+	}
+	if err == nil && tok.dead && tok.lookupRefused && a.client.Load() != nil {
+		// Vault read with the token it had refused to look up (a restarted Vault that
+		// did not have it yet, say): look it up again, to resume renewal and clear
+		// Health if it is alive. At most one lookup per refresh; a token whose renewal
+		// was refused stays expired.
+		tok.lookupAt = now
+		return
 	}
 	if !errors.Is(err, vault.ErrPermissionDenied) || a.client.Load() == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -366,5 +367,58 @@ func assertStopsWithinASecond(t *testing.T, cancel func(), done <-chan error, wh
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatalf("Run did not stop within 3s of cancel%s", while)
+	}
+}
+
+// TestAgentRevivesATokenVaultKnowsAgain: a Vault that forgot the token (a restarted dev
+// server, a restore) refuses its lookup and the agent calls it expired; once Vault
+// reads with it again, the agent looks it up, and Health is clear.
+func TestAgentRevivesATokenVaultKnowsAgain(t *testing.T) {
+	f := newFakeVault(t, sqlFields())
+	var original string
+	var reads atomic.Int32
+	f.set(func(f *fakeVault) {
+		original = f.token
+		f.hold = func(r *http.Request) {
+			if r.URL.Path != "/v1/secret/data/rasa-secrets" {
+				return
+			}
+			switch reads.Add(1) {
+			case 2: // the 5-minute refresh: Vault no longer knows the token
+				f.set(func(f *fakeVault) { f.token = "someone-else" })
+			case 3: // the 10-minute refresh: it does again
+				f.set(func(f *fakeVault) { f.token = original })
+			}
+		}
+	})
+	logs := &logSink{}
+	o := runAgent(t, f, 11*time.Minute, logs, nil)
+
+	text := logs.text()
+	if !strings.Contains(text, "vault refused the token lookup") ||
+		!strings.Contains(text, "vault token accepted again after it was refused") {
+		t.Errorf("logs lack the refusal and the revival:\n%s", text)
+	}
+	if st := o.Health.Status(); !st.Healthy {
+		t.Errorf("Health = %+v, want healthy once Vault knows the token again", st)
+	}
+}
+
+// TestAgentKeepsATokenWhoseRenewalWasRefusedExpired: reads that still work do not
+// revive a token whose renewal Vault refused; Health keeps saying so.
+func TestAgentKeepsATokenWhoseRenewalWasRefusedExpired(t *testing.T) {
+	f := newFakeVault(t, sqlFields())
+	f.set(func(f *fakeVault) { f.ttl, f.renewable, f.renewStatus = 20, true, 403 })
+	logs := &logSink{}
+	o := runAgent(t, f, 11*time.Minute, logs, nil)
+
+	if reads, _ := f.counts(); reads != 3 {
+		t.Errorf("reads = %d, want three that succeed", reads)
+	}
+	if st := o.Health.Status(); st.Healthy || !strings.Contains(st.Reason, "renewal") {
+		t.Errorf("Health = %+v, want still expired by the refused renewal", st)
+	}
+	if strings.Contains(logs.text(), "accepted again") {
+		t.Error("a token whose renewal was refused was revived")
 	}
 }

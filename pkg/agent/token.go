@@ -39,9 +39,14 @@ func (a *agent) lookupToken(ctx context.Context, tok *tokenState) {
 			return
 		}
 		a.tokenExpired(tok, "vault refused the token lookup", err)
+		tok.lookupRefused = true
 		return
 	}
 
+	if tok.dead {
+		tok.dead, tok.lookupRefused = false, false
+		a.log.Info("vault token accepted again after it was refused")
+	}
 	tok.schedule(a.o.Clock.Now(), info)
 	switch {
 	case info.NeedsRenewal():
@@ -147,7 +152,7 @@ func (a *agent) renewalExhausted(tok *tokenState, now time.Time, err error) {
 // file the file is re-read at once (it may hold a rotated token); otherwise token auth
 // keeps running so the pod's state stays visible.
 func (a *agent) tokenExpired(tok *tokenState, reason string, err error) {
-	tok.dead, tok.renewAt = true, time.Time{}
+	tok.dead, tok.renewAt, tok.lookupRefused = true, time.Time{}, false
 	if err == nil {
 		err = errors.New(reason)
 	}
