@@ -79,6 +79,11 @@ func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	raw, err := dec.ReadValue()
 	if err != nil {
+		if r := o.request; r != nil && isPodKind(r.Kind) && r.SubResource == "" &&
+			r.Operation == admissionv1.Create {
+			// A pod kept raw fails as the pod decoded in the pass would.
+			return &podError{err: err}
+		}
 		return err
 	}
 	if raw.Kind() != 'n' {

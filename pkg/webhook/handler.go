@@ -123,7 +123,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	}
 	if keep && req.pod == nil {
 		if e, ok := h.Patches.get(key.key); ok {
-			if resp, reused, done := h.reuse(ctx, req.Namespace, e, r); done {
+			if resp, reused, done := h.reuse(ctx, req, e, r); done {
 				return resp, reused
 			}
 		}
@@ -178,18 +178,21 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	}
 	h.Patches.add(key, &cachedPatch{target: target, configMap: cm.Name,
 		resourceVersion: cm.ResourceVersion, patch: resp.encoded, warnings: warnings,
-		reason: r.reason, pod: r.pod, wholePodDiff: r.wholePodDiff})
+		reason: r.reason, pod: podName(pod, Request{}), wholePodDiff: r.wholePodDiff})
 	return resp, r
 }
 
 // reuse answers with the cached patch e when the review's ConfigMap lookup finds the
 // version e was made with. done is false when the review must be done in full; a
 // failed lookup is answered as the full review would answer it.
-func (h *Handler) reuse(ctx context.Context, namespace string, e *cachedPatch, r review) (
+func (h *Handler) reuse(ctx context.Context, req Request, e *cachedPatch, r review) (
 	resp Response, _ review, done bool,
 ) {
-	r.pod = e.pod
-	cm, source, err := h.lookupConfigMap(ctx, namespace, e.target, false)
+	// The stored pod's own name, or this request's name when the pod has none.
+	if r.pod = e.pod; r.pod == "" {
+		r.pod = req.Name
+	}
+	cm, source, err := h.lookupConfigMap(ctx, req.Namespace, e.target, false)
 	r.source = source
 	if err != nil {
 		resp, r = denied(r, denialEndpoints, err)

@@ -64,7 +64,8 @@ type cachedPatch struct {
 	// patch is the encoded JSONPatch, shared read-only by every answer that reuses it.
 	patch    []byte
 	warnings []string
-	// reason, pod and wholePodDiff are the review's, for the log line.
+	// reason, pod (the pod's name or generateName, "" without either) and
+	// wholePodDiff are the review's, for the log line.
 	reason, pod  string
 	wholePodDiff bool
 }

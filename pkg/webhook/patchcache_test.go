@@ -246,3 +246,24 @@ func TestPatchCacheBoundsWhatItKeeps(t *testing.T) {
 		t.Error("the newest entry is gone")
 	}
 }
+
+// TestPatchCacheLogsTheRequestsOwnName: a pod with neither name nor generateName is
+// logged under its request's name, also when its answer is reused.
+func TestPatchCacheLogsTheRequestsOwnName(t *testing.T) {
+	pod, cm := chartFixture(t)
+	pod.GenerateName, pod.Name = "", ""
+	var log strings.Builder
+	h := cachingHandler(fake.NewClientBuilder().WithObjects(cm).Build(), true, &log)
+	for _, name := range []string{"first-pod", "second-pod"} {
+		req := podRequest(t, pod)
+		req.Name = name
+		if got := postReview(t, h, req, name); !got.Allowed || len(got.Patch) == 0 {
+			t.Fatalf("%s: not patched: %q", name, messageOf(got))
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"patchReused"=true`) ||
+		!strings.Contains(lines[1], `"pod"="second-pod"`) {
+		t.Errorf("want the second answer reused and logged as second-pod:\n%s", log.String())
+	}
+}

@@ -66,6 +66,10 @@ func (kr *keyer) hashRegion(namespace string, region []byte, from, to int) (podK
 	if escapesAlphanumeric(region) {
 		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
 	}
+	if bytes.IndexByte(region, tokenVolumePlaceholder[0]) >= 0 {
+		// Not JSON, and the placeholder's byte: it could stand where a name was.
+		return podKey{}, errors.New("the pod's JSON holds a NUL byte")
+	}
 	if err := checkManagedFields(region[from:to]); err != nil {
 		return podKey{}, err
 	}

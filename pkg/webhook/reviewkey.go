@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -33,10 +34,17 @@ func reviewKey(body []byte) (podKey, error) {
 		start, from, to        = -1, 0, 0
 	)
 	err := eachMember(dec, func(name []byte) error {
+		if bytes.IndexByte(name, '\\') >= 0 {
+			// An escaped name may be one of those below, which the decoder unescapes.
+			return errNotKeyed
+		}
 		if string(name) != `"request"` || dec.PeekKind() != '{' {
 			return dec.SkipValue()
 		}
 		return eachMember(dec, func(name []byte) error {
+			if bytes.IndexByte(name, '\\') >= 0 {
+				return errNotKeyed
+			}
 			switch string(name) {
 			case `"namespace"`:
 				return jsonv2.UnmarshalDecode(dec, &namespace)
@@ -60,6 +68,8 @@ func reviewKey(body []byte) (podKey, error) {
 		})
 	})
 	switch {
+	case errors.Is(err, errNotKeyed):
+		return podKey{}, errNotKeyed
 	case err != nil && !errors.Is(err, errScanned):
 		return podKey{}, fmt.Errorf("scanning the review: %w", err)
 	case start < 0:

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -45,11 +46,26 @@ func TestReviewKeyLeavesOutTheRequestAroundThePod(t *testing.T) {
 		"namespace after the object": reviewJSON(t, []string{"uid", "kind", "resource",
 			"operation", "object", "namespace"}, members),
 		"no object": reviewJSON(t, []string{"uid", "kind", "namespace", "operation"}, members),
+		// The decoder unescapes the name: this is the status subresource's review.
+		"an escaped member name": []byte(strings.Replace(string(first),
+			`"operation":"CREATE"`, `"operation":"CREATE","subResourc\u0065":"status"`, 1)),
+	}
+	if string(notKeyed["an escaped member name"]) == string(first) {
+		t.Fatal("the review has no operation member to follow")
 	}
 	for name, body := range notKeyed {
 		if _, err := key(body); !errors.Is(err, errNotKeyed) {
 			t.Errorf("%s: want errNotKeyed, got %v", name, err)
 		}
+	}
+	// The placeholder that stands for the token volume name is a NUL byte: a body with
+	// one in its place must not share the replica's key.
+	name := []byte(`"kube-api-access-7x2lq"`)
+	i := bytes.LastIndex(first, name)
+	nul := append(append(bytes.Clone(first[:i]), 0), first[i+len(name):]...)
+	if got, err := key(nul); err == nil {
+		t.Errorf("a NUL where the name was: got a key (same as the replica's: %v)",
+			got.key == want.key)
 	}
 	if _, err := key([]byte(`{"request":{"kind":`)); err == nil ||
 		!strings.Contains(err.Error(), "scanning the review") {
