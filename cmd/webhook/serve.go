@@ -50,9 +50,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 		"the webhook's own namespace, whose pods are never touched (default $POD_NAMESPACE)")
 	fs.BoolVar(&f.configMapCache, "configmap-cache", true, "keep recently read "+
 		"endpoints.yml keys for 30s and rate-limit ConfigMap GETs (false: one GET per review)")
-	fs.BoolVar(&f.patchCache, "patch-cache", true, "answer a pod whose JSON repeats a "+
-		"recent injection's in its namespace with the same patch, while its ConfigMap is "+
-		"unchanged (false: decode and mutate every pod)")
+	fs.BoolVar(&f.patchCache, "patch-cache", true, "answer a replica of a recently injected "+
+		"pod (the same JSON in the same namespace but for its token volume name and "+
+		"managedFields) with the same patch, while its ConfigMap is unchanged (false: "+
+		"decode and mutate every pod)")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}

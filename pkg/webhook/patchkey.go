@@ -18,7 +18,7 @@ import (
 // container), and metadata.managedFields carries the second of the request. A
 // PatchCache key leaves both out, so that a Deployment's replicas share one entry:
 // the webhook never reads either, and an entry whose answer would mention them is not
-// kept (see keyable).
+// kept (see PatchCache.add and hashRegion).
 
 // tokenVolumePrefix starts the ServiceAccount token volume's name, as a JSON string.
 const tokenVolumePrefix = `"` + tokenVolumeMarker
