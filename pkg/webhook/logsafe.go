@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -23,9 +24,12 @@ func logSafe(err error) error {
 	if err == nil {
 		return nil
 	}
-	text := err.Error()
+	text := invalidCharacter.ReplaceAllString(err.Error(), "invalid character '…'")
 	if !strings.Contains(text, `"`) {
-		return err
+		if text == err.Error() {
+			return err
+		}
+		return logSafeError{text: text}
 	}
 	var b strings.Builder
 	for {
@@ -53,6 +57,10 @@ func logSafe(err error) error {
 	}
 	return logSafeError{text: b.String()}
 }
+
+// invalidCharacter matches the decoder's "invalid character 'x'", which quotes one
+// character of the input (a byte of a value, possibly of a secret) in single quotes.
+var invalidCharacter = regexp.MustCompile(`invalid character '(?:\\.[^']*|[^'])+'`)
 
 // closingQuote returns the index of the first unescaped double quote in s, or -1.
 func closingQuote(s string) int {

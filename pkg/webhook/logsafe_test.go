@@ -27,6 +27,10 @@ func TestLogSafeKeepsPointersAndHidesValues(t *testing.T) {
 			`duplicate object member name "(8 bytes)"`},
 		{`escaped "a\"b" then "/x"`, `escaped "(4 bytes)" then "(2 bytes)"`},
 		{`unterminated "s.SECRET and more`, `unterminated "(17 bytes)`},
+		{`jsontext: invalid character 'S' after object value`,
+			`jsontext: invalid character '…' after object value`},
+		{`jsontext: invalid character '\x00' at start of value within "/spec/x"`,
+			`jsontext: invalid character '…' at start of value within "/spec/x"`},
 	}
 	for _, tt := range tests {
 		if got := logSafe(errors.New(tt.in)).Error(); got != tt.want {
