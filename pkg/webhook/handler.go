@@ -121,11 +121,15 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		key, err = keyOf(req.Namespace, req.Object.Raw)
 		keep = err == nil
 	}
+	// looked is the ConfigMap a stale entry was checked against, for the full review.
+	var looked *lookedUp
 	if keep && req.pod == nil {
 		if e, ok := h.Patches.get(key.key); ok {
-			if resp, reused, done := h.reuse(ctx, req, e, r); done {
+			resp, reused, done, cm := h.reuse(ctx, req, e, r)
+			if done {
 				return resp, reused
 			}
+			looked = &lookedUp{target: e.target, cm: cm, source: reused.source}
 		}
 	}
 
@@ -154,7 +158,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return allowedResponse(decision.Reason), r
 	}
 
-	mutated, warnings, cm, err := h.mutate(ctx, req.Namespace, pod, target, &r)
+	mutated, warnings, cm, err := h.mutate(ctx, req.Namespace, pod, target, &r, looked)
 	if err != nil {
 		return denied(r, denialEndpoints, err)
 	}
@@ -186,7 +190,7 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 // version e was made with. done is false when the review must be done in full; a
 // failed lookup is answered as the full review would answer it.
 func (h *Handler) reuse(ctx context.Context, req Request, e *cachedPatch, r review) (
-	resp Response, _ review, done bool,
+	resp Response, _ review, done bool, cm *corev1.ConfigMap,
 ) {
 	// The stored pod's own name, or this request's name when the pod has none.
 	if r.pod = e.pod; r.pod == "" {
@@ -196,16 +200,23 @@ func (h *Handler) reuse(ctx context.Context, req Request, e *cachedPatch, r revi
 	r.source = source
 	if err != nil {
 		resp, r = denied(r, denialEndpoints, err)
-		return resp, r, true
+		return resp, r, true, nil
 	}
 	if !e.matches(cm) {
-		return Response{}, r, false
+		return Response{}, r, false, cm
 	}
 	r.outcome, r.reason, r.wholePodDiff, r.reused = outcomePatched, e.reason,
 		e.wholePodDiff, true
 	resp = Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true},
 		encoded: e.patch}
-	return resp.withWarnings(e.warnings...), r, true
+	return resp.withWarnings(e.warnings...), r, true, nil
+}
+
+// lookedUp is a ConfigMap already looked up for target in this review.
+type lookedUp struct {
+	target inject.Target
+	cm     *corev1.ConfigMap
+	source string
 }
 
 // patchOps returns the JSONPatch from raw to mutated. The patch is written from what
@@ -238,17 +249,24 @@ func patchOps(raw []byte, pod, mutated *corev1.Pod, r *review) (
 	return ops, nil
 }
 
-// mutate looks up the ConfigMap and runs inject.Mutate, returning the ConfigMap it
-// used too. A denial based on a cached copy is checked again against a fresh GET, so a
-// just-fixed ConfigMap is not refused.
-func (h *Handler) mutate(
-	ctx context.Context, namespace string, pod *corev1.Pod, target inject.Target, r *review,
+// mutate looks up the ConfigMap (unless looked holds it for target already) and runs
+// inject.Mutate, returning the ConfigMap it used too. A denial based on a cached copy is
+// checked again against a fresh GET, so a just-fixed ConfigMap is not refused.
+func (h *Handler) mutate(ctx context.Context, namespace string, pod *corev1.Pod,
+	target inject.Target, r *review, looked *lookedUp,
 ) (*corev1.Pod, []string, *corev1.ConfigMap, error) {
-	cm, source, err := h.lookupConfigMap(ctx, namespace, target, false)
-	r.source = source
-	if err != nil {
+	var (
+		cm     *corev1.ConfigMap
+		source string
+		err    error
+	)
+	if looked != nil && looked.target == target {
+		cm, source = looked.cm, looked.source
+	} else if cm, source, err = h.lookupConfigMap(ctx, namespace, target, false); err != nil {
+		r.source = source
 		return nil, nil, nil, err
 	}
+	r.source = source
 	mutated, warnings, err := inject.Mutate(pod, cm, target, h.Options)
 	if _, deniedByCache := inject.IsDenial(err); !deniedByCache || source != sourceCache {
 		return mutated, warnings, cm, err

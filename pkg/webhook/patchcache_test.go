@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -265,5 +266,33 @@ func TestPatchCacheLogsTheRequestsOwnName(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[1], `"patchReused"=true`) ||
 		!strings.Contains(lines[1], `"pod"="second-pod"`) {
 		t.Errorf("want the second answer reused and logged as second-pod:\n%s", log.String())
+	}
+}
+
+// TestAStaleEntryCostsOneGET: a replica whose stored answer was made with an older
+// ConfigMap version is reviewed in full against the ConfigMap its lookup returned, not
+// a second one (without the ConfigMap cache, each lookup is a GET).
+func TestAStaleEntryCostsOneGET(t *testing.T) {
+	pod, cm := chartFixture(t)
+	var gets atomic.Int64
+	api := countingClient(&gets, cm)
+	h := cachingHandler(api, false, nil)
+	req := podRequest(t, pod)
+	postReview(t, h, req, "first")
+
+	current := &corev1.ConfigMap{}
+	if err := api.Get(context.Background(), client.ObjectKeyFromObject(cm), current); err != nil {
+		t.Fatal(err)
+	}
+	current.Data["endpoints"] += "# edited\n"
+	if err := api.Update(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	before := gets.Load()
+	if got := postReview(t, h, req, "second"); !got.Allowed || len(got.Patch) == 0 {
+		t.Fatalf("want a patch against the edited ConfigMap, got %q", messageOf(got))
+	}
+	if n := gets.Load() - before; n != 1 {
+		t.Errorf("the review of a stale entry made %d GETs, want 1", n)
 	}
 }
