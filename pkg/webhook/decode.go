@@ -68,8 +68,9 @@ type objectIn struct {
 
 // UnmarshalJSONFrom decodes the object from dec, in the decoding of the whole review.
 func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if r := o.request; r != nil && !r.rawPod && isPodKind(r.Kind) && r.SubResource == "" &&
-		r.Operation == admissionv1.Create && dec.PeekKind() == '{' {
+	r := o.request
+	podCreate := r != nil && isPodCreate(r.Kind, r.SubResource, r.Operation)
+	if podCreate && !r.rawPod && dec.PeekKind() == '{' {
 		pod := &corev1.Pod{}
 		if err := jsonv2.UnmarshalDecode(dec, pod); err != nil {
 			return &podError{err: err}
@@ -79,8 +80,7 @@ func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	raw, err := dec.ReadValue()
 	if err != nil {
-		if r := o.request; r != nil && isPodKind(r.Kind) && r.SubResource == "" &&
-			r.Operation == admissionv1.Create {
+		if podCreate {
 			// A pod kept raw fails as the pod decoded in the pass would.
 			return &podError{err: err}
 		}
@@ -126,7 +126,10 @@ func decodeReview(data []byte, rawPod bool) (metav1.TypeMeta, *Request, error) {
 	return meta, req, err
 }
 
-// isPodKind reports whether kind is the core group's Pod.
-func isPodKind(kind metav1.GroupVersionKind) bool {
-	return kind.Group == "" && kind.Kind == "Pod"
+// isPodCreate reports whether a request is the CREATE of a core Pod itself, not of a
+// subresource: the only request this webhook changes.
+func isPodCreate(kind metav1.GroupVersionKind, subResource string,
+	operation admissionv1.Operation) bool {
+	return kind.Group == "" && kind.Kind == "Pod" && subResource == "" &&
+		operation == admissionv1.Create
 }

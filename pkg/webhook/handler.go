@@ -105,7 +105,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) Response {
 // review does the work of Handle and says what happened.
 func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 	r := review{pod: req.Name}
-	if req.Operation != admissionv1.Create || !isPod(req) {
+	if !isPodCreate(req.Kind, req.SubResource, req.Operation) {
 		r.outcome, r.reason = outcomeAllowed, reasonNotPodCreate
 		return allowedResponse(reasonNotPodCreate), r
 	}
@@ -113,24 +113,24 @@ func (h *Handler) review(ctx context.Context, req Request) (Response, review) {
 		return errored(r, http.StatusBadRequest, errors.New("the request has no namespace"))
 	}
 
-	key, keep := req.key, req.keyed && h.Patches != nil
+	key, keep, e := req.key, req.keyed && h.Patches != nil, req.cached
 	if h.Patches != nil && !req.keyTried && req.pod == nil {
 		// Handle called directly, with the pod's JSON: key the pod alone. A pod without
 		// a key is reviewed in full; the error is in how it is written.
 		var err error
 		key, err = keyOf(req.Namespace, req.Object.Raw)
-		keep = err == nil
+		if keep = err == nil; keep {
+			e, _ = h.Patches.get(key.key)
+		}
 	}
 	// looked is the ConfigMap a stale entry was checked against, for the full review.
 	var looked *lookedUp
-	if keep && req.pod == nil {
-		if e, ok := h.Patches.get(key.key); ok {
-			resp, reused, done, cm := h.reuse(ctx, req, e, r)
-			if done {
-				return resp, reused
-			}
-			looked = &lookedUp{target: e.target, cm: cm, source: reused.source}
+	if keep && e != nil {
+		resp, reused, done, cm := h.reuse(ctx, req, e, r)
+		if done {
+			return resp, reused
 		}
+		looked = &lookedUp{target: e.target, cm: cm, source: reused.source}
 	}
 
 	// Case-sensitive, as the apiserver's own decoding: "Metadata" is not "metadata". The
@@ -355,11 +355,6 @@ func (h *Handler) countReview(r review, took time.Duration) {
 	case outcomeDenied:
 		denialsTotal[r.denial].Inc()
 	}
-}
-
-// isPod reports whether the request is about a pod itself, not a subresource.
-func isPod(req Request) bool {
-	return req.Kind.Group == "" && req.Kind.Kind == "Pod" && req.SubResource == ""
 }
 
 // podName is the pod's name, or its generateName prefix while it has no name yet.

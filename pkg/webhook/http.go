@@ -101,13 +101,14 @@ func readReview(r *http.Request, patches *PatchCache) (Request, error) {
 	if patches != nil {
 		key, keyErr = reviewKey(buf.Bytes())
 	}
-	rawPod := false
+	var cached *cachedPatch
 	if keyErr == nil {
-		_, rawPod = patches.get(key.key)
+		cached, _ = patches.get(key.key)
 	}
-	meta, req, err := decodeReview(buf.Bytes(), rawPod)
+	meta, req, err := decodeReview(buf.Bytes(), cached != nil)
 	if req != nil {
 		req.key, req.keyed, req.keyTried = key, keyErr == nil, patches != nil
+		req.cached = cached
 	}
 	switch {
 	case err != nil && req != nil:

@@ -19,9 +19,11 @@ type Request struct {
 	// pod is Object decoded by ServeHTTP; Handle must not modify it.
 	pod *corev1.Pod
 	// key is the pod's PatchCache key when keyed; keyTried says ServeHTTP computed it
-	// (from the review, reviewKey), so that Handle does not key the pod itself.
+	// (from the review, reviewKey), so that Handle does not key the pod itself. cached
+	// is the entry ServeHTTP found under key, for which it left the pod raw.
 	key             podKey
 	keyed, keyTried bool
+	cached          *cachedPatch
 }
 
 // Response is the answer to one Request before it is encoded: Patches become the

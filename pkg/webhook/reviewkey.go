@@ -55,8 +55,8 @@ func reviewKey(body []byte) (podKey, error) {
 			case `"operation"`:
 				return jsonv2.UnmarshalDecode(dec, &operation)
 			case `"object"`:
-				if !isPodKind(kind) || subResource != "" || operation != admissionv1.Create ||
-					namespace == "" || dec.PeekKind() != '{' {
+				if !isPodCreate(kind, subResource, operation) || namespace == "" ||
+					dec.PeekKind() != '{' {
 					return errNotKeyed
 				}
 				start = int(dec.InputOffset())
