@@ -19,12 +19,7 @@ func TestRealVaultAgentAdoptsARotatedTokenFile(t *testing.T) {
 	oldToken := rasaToken(t, v, sqlFields(), 20*time.Second)
 	vol, path := newSecretVolume(t, oldToken)
 	logs := &logSink{}
-	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
-	o.LookupEnv = env("VAULT_URL", v.Addr)
-	o.Auth = Auth{Method: AuthToken, TokenFile: path}
-	o.Once = false
-	o.Health = NewHealth()
-	o.RefreshInterval = time.Second
+	o := tokenFileAgent(t, v.Addr, path, logs, time.Second)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -96,12 +91,7 @@ func TestRealVaultAgentKeepsItsTokenWhenTheFileHoldsGarbage(t *testing.T) {
 	vol, path := newSecretVolume(t, token)
 	const garbage = "hvs.PLANTED-garbage-in-the-secret"
 	logs := &logSink{}
-	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), v.Addr, logs)
-	o.LookupEnv = env("VAULT_URL", v.Addr)
-	o.Auth = Auth{Method: AuthToken, TokenFile: path}
-	o.Once = false
-	o.Health = NewHealth()
-	o.RefreshInterval = time.Minute
+	o := tokenFileAgent(t, v.Addr, path, logs, time.Minute)
 
 	// Fake time against the real server: four periodic checks in milliseconds.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -137,4 +127,18 @@ func TestRealVaultAgentKeepsItsTokenWhenTheFileHoldsGarbage(t *testing.T) {
 		t.Errorf("the old token is gone: %v", err)
 	}
 	assertNoLeak(t, "the logs", logs.text(), token, garbage, v.RootToken)
+}
+
+// tokenFileAgent is agent mode against the Vault at addr with the token in the file at
+// path, refreshing every interval.
+func tokenFileAgent(t *testing.T, addr, path string, logs *logSink,
+	interval time.Duration) Options {
+	t.Helper()
+	o := testOptions(t, sourceDir(t, sample(t, "endpoints-sql.yml")), addr, logs)
+	o.LookupEnv = env("VAULT_URL", addr)
+	o.Auth = Auth{Method: AuthToken, TokenFile: path}
+	o.Once = false
+	o.Health = NewHealth()
+	o.RefreshInterval = interval
+	return o
 }

@@ -42,13 +42,7 @@ func TestAssistantLogsInWithCredentialsFromVault(t *testing.T) {
 				assertCopied(t, pod, "/app/config/credentials.yml", "rest:")
 			}
 
-			res, err := pod.Run(ctx, "rasa", 30*time.Second)
-			if err != nil || res.ExitCode != 0 {
-				t.Fatalf("stand-in assistant: exit %d, %v\n%s", res.ExitCode, err, res.Output)
-			}
-			if !strings.Contains(res.Output, "tracker store login ok: user="+d.DBUser) {
-				t.Errorf("assistant output lacks the login line:\n%s", res.Output)
-			}
+			assertAssistantLogsIn(ctx, t, pod, d)
 			agent := pod.Sidecar("rvw-agent")
 			if agent == nil || agent.Exited() {
 				t.Errorf("renewal agent is not running after the assistant started:\n%s",
@@ -304,4 +298,18 @@ func names(cs []corev1.Container) []string {
 		out = append(out, c.Name)
 	}
 	return out
+}
+
+// assertAssistantLogsIn runs the stand-in assistant of pod, which must exit 0 having
+// logged in to the tracker store as d's user.
+func assertAssistantLogsIn(ctx context.Context, t *testing.T, pod *harness.RunningPod,
+	d *scenario.Deployment) {
+	t.Helper()
+	res, err := pod.Run(ctx, "rasa", 30*time.Second)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("stand-in assistant: exit %d, %v\n%s", res.ExitCode, err, res.Output)
+	}
+	if !strings.Contains(res.Output, "tracker store login ok: user="+d.DBUser) {
+		t.Errorf("assistant output lacks the login line:\n%s", res.Output)
+	}
 }

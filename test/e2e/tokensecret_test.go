@@ -48,13 +48,7 @@ func TestTokenSecretIsMountedAsAFileAndARotatedSecretIsFollowed(t *testing.T) {
 		t.Fatalf("init containers: %v\n%s", err, running.Output())
 	}
 	resolved := assertResolvedFile(t, running, d)
-	res, err := running.Run(ctx, "rasa", 30*time.Second)
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("stand-in assistant: exit %d, %v\n%s", res.ExitCode, err, res.Output)
-	}
-	if !strings.Contains(res.Output, "tracker store login ok: user="+d.DBUser) {
-		t.Errorf("assistant output lacks the login line:\n%s", res.Output)
-	}
+	assertAssistantLogsIn(ctx, t, running, d)
 	agent := running.Sidecar("rvw-agent")
 	if agent == nil || agent.Exited() {
 		t.Fatalf("renewal agent is not running:\n%s", running.Output())
