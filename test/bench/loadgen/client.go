@@ -30,6 +30,8 @@ type Target struct {
 	Accept func(body []byte) bool
 
 	client *http.Client
+	// tlsConfig is the client's TLS configuration, which the open loop's lanes share.
+	tlsConfig *tls.Config
 	// sent counts the requests, to take Bodies in turn.
 	sent atomic.Uint64
 }
@@ -41,14 +43,15 @@ func NewTarget(url string, body, caPEM []byte, conns int) (*Target, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("loading the CA certificate for %s: no PEM certificate", url)
 	}
+	tlsConfig := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	transport := &http.Transport{
-		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:     tlsConfig.Clone(),
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     0,
 		IdleConnTimeout:     time.Minute,
 	}
-	return &Target{URL: url, Body: body, client: &http.Client{
+	return &Target{URL: url, Body: body, tlsConfig: tlsConfig, client: &http.Client{
 		Transport: transport, Timeout: requestTimeout,
 	}}, nil
 }
@@ -59,11 +62,8 @@ func (t *Target) Close() { t.client.CloseIdleConnections() }
 // Do posts the body once and returns the answer's body, or an error for a failed
 // request, a status other than 200, or an answer Accept rejects.
 func (t *Target) Do(ctx context.Context) ([]byte, error) {
-	sent := t.Body
-	if n := uint64(len(t.Bodies)); n > 0 {
-		sent = t.Bodies[(t.sent.Add(1)-1)%n]
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(sent))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL,
+		bytes.NewReader(t.next()))
 	if err != nil {
 		return nil, fmt.Errorf("building request to %s: %w", t.URL, err)
 	}
@@ -77,11 +77,24 @@ func (t *Target) Do(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer of %s: %w", t.URL, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return body, fmt.Errorf("%s answered HTTP %d: %.200s", t.URL, resp.StatusCode, body)
+	return body, t.check(resp.StatusCode, body)
+}
+
+// next returns the body to post: Body, or the next of Bodies in turn.
+func (t *Target) next() []byte {
+	if n := uint64(len(t.Bodies)); n > 0 {
+		return t.Bodies[(t.sent.Add(1)-1)%n]
+	}
+	return t.Body
+}
+
+// check returns an error for a status other than 200 or an answer Accept rejects.
+func (t *Target) check(status int, body []byte) error {
+	if status != http.StatusOK {
+		return fmt.Errorf("%s answered HTTP %d: %.200s", t.URL, status, body)
 	}
 	if t.Accept != nil && !t.Accept(body) {
-		return body, fmt.Errorf("%s answered an unexpected review: %.300s", t.URL, body)
+		return fmt.Errorf("%s answered an unexpected review: %.300s", t.URL, body)
 	}
-	return body, nil
+	return nil
 }

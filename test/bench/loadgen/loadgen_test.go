@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,8 +59,9 @@ func TestOpenLoopKeepsItsScheduleAndRecordsAStall(t *testing.T) {
 
 	res := Open(context.Background(), target, 100, 500*time.Millisecond)
 
-	if res.Requests != 50 {
-		t.Errorf("sent %d requests, want 50 (100 rps for 0.5 s)", res.Requests)
+	if res.Requests != 50 || res.Errors != 0 {
+		t.Errorf("sent %d requests with %d errors (%s), want 50 (100 rps for 0.5 s) and "+
+			"none", res.Requests, res.Errors, res.FirstError)
 	}
 	if res.Max() < stall {
 		t.Errorf("max latency %s hides the %s stall", res.Max(), stall)
@@ -92,5 +94,58 @@ func TestBodiesArePostedInTurn(t *testing.T) {
 	}
 	if strings.Join(got, "") != "abca" {
 		t.Errorf("posted %q, want a, b, c, a", got)
+	}
+}
+
+func TestOpenLoopRedialsAClosedConnectionAndPostsBodiesInTurn(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	target := tlsTarget(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(body)]++
+		n := seen[string(body)]
+		mu.Unlock()
+		if n%2 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		_, _ = w.Write([]byte(`{}`))
+	})
+	target.Bodies = [][]byte{[]byte("a"), []byte("b")}
+
+	res := Open(context.Background(), target, 200, 300*time.Millisecond)
+
+	if res.Requests != 60 || res.Errors != 0 {
+		t.Errorf("%d requests with %d errors (%s), want 60 and none", res.Requests,
+			res.Errors, res.FirstError)
+	}
+	if seen["a"] != 30 || seen["b"] != 30 {
+		t.Errorf("bodies posted %v, want a and b 30 times each", seen)
+	}
+}
+
+func TestOpenLoopCountsAWrongStatusAsAnError(t *testing.T) {
+	target := tlsTarget(t, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	})
+	target.Accept = nil
+
+	res := Open(context.Background(), target, 100, 100*time.Millisecond)
+
+	if res.Requests != 10 || res.Errors != 10 || !strings.Contains(res.FirstError, "503") {
+		t.Errorf("%d requests, %d errors (%q); want 10 failed with HTTP 503",
+			res.Requests, res.Errors, res.FirstError)
+	}
+}
+
+func TestOpenLoopReportsAnUnreachableTarget(t *testing.T) {
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {})
+	target.URL = "https://localhost:1/mutate"
+
+	res := Open(context.Background(), target, 100, 100*time.Millisecond)
+
+	if res.Errors == 0 || !strings.Contains(res.FirstError, "IP address") {
+		t.Errorf("errors %d (%q); want the open loop to refuse a host name", res.Errors,
+			res.FirstError)
 	}
 }
