@@ -96,14 +96,21 @@ func readReview(r *http.Request, patches *PatchCache) (Request, error) {
 		return Request{}, fmt.Errorf("the AdmissionReview is larger than %d bytes",
 			MaxReviewBytes)
 	}
-	var key podKey
+	var (
+		key           podKey
+		managedFields []byte
+		cached        *cachedPatch
+	)
 	keyErr := errNotKeyed
 	if patches != nil {
-		key, keyErr = reviewKey(buf.Bytes())
+		key, managedFields, keyErr = reviewKey(buf.Bytes())
 	}
-	var cached *cachedPatch
 	if keyErr == nil {
 		cached, _ = patches.get(key.key)
+	}
+	if cached != nil && checkManagedFields(managedFields) != nil {
+		// Reviewed in full, which fails on them as a cluster without the cache would.
+		cached = nil
 	}
 	meta, req, err := decodeReview(buf.Bytes(), cached != nil)
 	if req != nil {

@@ -55,13 +55,16 @@ func keyOf(namespace string, raw []byte) (podKey, error) {
 	if err != nil {
 		return podKey{}, err
 	}
+	if err := checkManagedFields(raw[from:to]); err != nil {
+		return podKey{}, err
+	}
 	return kr.hashRegion(namespace, raw, from, to)
 }
 
 // hashRegion returns the key of region, the pod's JSON and possibly what follows it,
 // in namespace: the SHA-256 of the namespace and region without region[from:to] (the
 // managedFields value) and with the one token volume name replaced; see keyOf for the
-// errors.
+// errors, except that it leaves the managedFields to checkManagedFields.
 func (kr *keyer) hashRegion(namespace string, region []byte, from, to int) (podKey, error) {
 	if escapesAlphanumeric(region) {
 		return podKey{}, errors.New("the pod's JSON escapes an alphanumeric character")
@@ -69,9 +72,6 @@ func (kr *keyer) hashRegion(namespace string, region []byte, from, to int) (podK
 	if bytes.IndexByte(region, tokenVolumePlaceholder[0]) >= 0 {
 		// Not JSON, and the placeholder's byte: it could stand where a name was.
 		return podKey{}, errors.New("the pod's JSON holds a NUL byte")
-	}
-	if err := checkManagedFields(region[from:to]); err != nil {
-		return podKey{}, err
 	}
 	h := kr.hash
 	h.Reset()
@@ -219,7 +219,9 @@ func unhex(c byte) int {
 }
 
 // checkManagedFields decodes span, the managedFields member's colon and value, as
-// decoding the pod would, and returns its error.
+// decoding the pod would, and returns its error. A key leaves managedFields out, so a
+// pod whose managedFields fail this must not be given a stored answer: a full review
+// of it fails.
 func checkManagedFields(span []byte) error {
 	value := bytes.TrimLeft(span, ": \t\r\n")
 	if len(value) == 0 {

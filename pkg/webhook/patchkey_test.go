@@ -171,3 +171,37 @@ func TestPatchCacheKeepsNoAnswerOfAConfigMapThatMentionsATokenVolume(t *testing.
 		t.Errorf("kept %d answers, want none", n)
 	}
 }
+
+// TestPatchCacheGivesNoStoredAnswerToManagedFieldsThatDoNotDecode: the key leaves
+// managedFields out, so a replica whose managedFields a full review refuses shares a
+// stored answer's key; it must still get the full review's error, not the answer.
+func TestPatchCacheGivesNoStoredAnswerToManagedFieldsThatDoNotDecode(t *testing.T) {
+	_, cm := chartFixture(t)
+	h := cachingHandler(fake.NewClientBuilder().WithObjects(cm).Build(), true, nil)
+	if got := postReview(t, h, podRequest(t, replica(t, "7x2lq", 1)), "first"); !got.Allowed {
+		t.Fatalf("first replica: want a patch, got %q", messageOf(got))
+	}
+	good := reviewBody(t, podRequest(t, replica(t, "b9mzk", 2)), "bad")
+	bad := []byte(strings.Replace(string(good), `"time":"2026-12-04T22:00:02Z"`,
+		`"time":"yesterday"`, 1))
+	if string(bad) == string(good) {
+		t.Fatal("the replica has no managedFields time to break")
+	}
+	goodKey, _, err := reviewKey(good)
+	if badKey, _, badErr := reviewKey(bad); err != nil || badErr != nil ||
+		badKey.key != goodKey.key {
+		t.Fatalf("want one key for both replicas: %v, %v, same %v", err, badErr,
+			badKey.key == goodKey.key)
+	}
+	before := value(t, "patches_reused_total", "")
+
+	status, answer := post(t, h, "POST", "application/json", bad)
+
+	if answer != nil && answer.Response != nil && answer.Response.Allowed {
+		t.Fatalf("HTTP %d: the pod with broken managedFields was allowed (patch %s)",
+			status, answer.Response.Patch)
+	}
+	if got := value(t, "patches_reused_total", "") - before; got != 0 {
+		t.Errorf("patches_reused_total went up by %v, want 0", got)
+	}
+}

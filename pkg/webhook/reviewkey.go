@@ -21,8 +21,11 @@ var errNotKeyed = errors.New("not a pod create with its namespace before its obj
 // members up to the pod's metadata and hashes body from the pod on, so the request's
 // UID, user and other members before the pod are left out, and the members after it
 // (oldObject, dryRun, options) are in; otherwise it is keyOf's key, with keyOf's
-// errors.
-func reviewKey(body []byte) (podKey, error) {
+// errors but one: it returns the managedFields value's span of body unchecked, for
+// checkManagedFields before a stored answer is used. (A pod the cache does not hold
+// is decoded whole, managedFields included, so checking them here too would only cost
+// every new pod the time.)
+func reviewKey(body []byte) (podKey, []byte, error) {
 	kr := getKeyer()
 	defer kr.put()
 	dec := kr.reset(body)
@@ -69,11 +72,12 @@ func reviewKey(body []byte) (podKey, error) {
 	})
 	switch {
 	case errors.Is(err, errNotKeyed):
-		return podKey{}, errNotKeyed
+		return podKey{}, nil, errNotKeyed
 	case err != nil && !errors.Is(err, errScanned):
-		return podKey{}, fmt.Errorf("scanning the review: %w", err)
+		return podKey{}, nil, fmt.Errorf("scanning the review: %w", err)
 	case start < 0:
-		return podKey{}, errNotKeyed
+		return podKey{}, nil, errNotKeyed
 	}
-	return kr.hashRegion(namespace, body[start:], from-start, to-start)
+	key, err := kr.hashRegion(namespace, body[start:], from-start, to-start)
+	return key, body[from:to], err
 }

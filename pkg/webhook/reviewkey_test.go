@@ -13,7 +13,11 @@ import (
 // whatever their UIDs and users; the namespace and the pod still count, and a review
 // that is not a pod CREATE written in the apiserver's order gets no key.
 func TestReviewKeyLeavesOutTheRequestAroundThePod(t *testing.T) {
-	key := func(body []byte) (podKey, error) { t.Helper(); return reviewKey(body) }
+	key := func(body []byte) (podKey, error) {
+		t.Helper()
+		k, _, err := reviewKey(body)
+		return k, err
+	}
 	first := reviewBody(t, podRequest(t, replica(t, "7x2lq", 1)), "uid-1")
 	want, err := key(first)
 	if err != nil || want.tokenVolume != "kube-api-access-7x2lq" {
@@ -78,8 +82,8 @@ func FuzzReviewKey(f *testing.F) {
 	f.Add([]byte(`{"request":{"kind":{"kind":"Pod","version":"v1"},"namespace":"n",` +
 		`"operation":"CREATE","object":{"metadata":{"managedFields":[]}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		k1, err1 := reviewKey(body)
-		k2, err2 := reviewKey(body)
+		k1, _, err1 := reviewKey(body)
+		k2, _, err2 := reviewKey(body)
 		if (err1 == nil) != (err2 == nil) || k1 != k2 {
 			t.Fatalf("two keys for one input: %+v %v / %+v %v", k1, err1, k2, err2)
 		}
