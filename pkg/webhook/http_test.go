@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -121,5 +122,35 @@ func TestServeHTTPAnswersAPanicWithA500(t *testing.T) {
 		resp.Result.Code != http.StatusInternalServerError {
 		t.Errorf("want a 500 denial for uid %s, got allowed=%v %+v", req.UID, resp.Allowed,
 			resp.Result)
+	}
+}
+
+// TestServeHTTPSendsTheAnswerWithItsLength: an answer with a patch is over the 2 KB
+// net/http sends chunked when the length is not set; it goes whole, with its length.
+func TestServeHTTPSendsTheAnswerWithItsLength(t *testing.T) {
+	pod, cm := chartFixture(t)
+	srv := httptest.NewServer(newHandler(cm))
+	defer srv.Close()
+	req := podRequest(t, pod)
+	body := mustJSON(t, admissionv1.AdmissionReview{TypeMeta: admissionReviewType,
+		Request: &req.AdmissionRequest})
+
+	resp, err := srv.Client().Post(srv.URL+Path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if len(answer) <= 2048 || !bytes.Contains(answer, []byte(`"patch":`)) {
+		t.Fatalf("want an answer with a patch over 2 KB, got %d bytes: %.200s",
+			len(answer), answer)
+	}
+	if resp.ContentLength != int64(len(answer)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("Content-Length %d, Transfer-Encoding %v; want %d and none",
+			resp.ContentLength, resp.TransferEncoding, len(answer))
 	}
 }

@@ -45,10 +45,12 @@ func runFloorServer(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
+	length := strconv.Itoa(len(answer))
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", length)
 			_, _ = w.Write(answer)
 		}),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
