@@ -8,7 +8,7 @@
 #                          clone), e.g. a clone at another commit for before/after
 #   RVW_BENCH_OUT          results file
 #
-# Needs the cached tools (etcd, kube-apiserver, vault: test/tools/build.sh all) and
+# Needs etcd, kube-apiserver and vault (test/tools/build.sh, cached after the first build) and
 # vault-k8s (test/tools/build-vault-k8s.sh, about 2 minutes the first time), and
 # `unshare` (util-linux) to give vault-k8s its in-cluster files in a private mount
 # namespace. Everything it starts listens on 127.0.0.1 and stops with it.
@@ -25,8 +25,14 @@ trap 'rm -rf "$work"' EXIT
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
+command -v unshare >/dev/null || {
+	log "unshare not found: install util-linux (vault-k8s runs in a private mount namespace)"
+	exit 1
+}
 log "resolving tools (cached after the first build)"
-bash test/tools/build.sh all >/dev/null
+# Only what the bench runs: not helm, not the test prerequisites (PostgreSQL).
+bash test/tools/build.sh envtest >/dev/null
+bash test/tools/build.sh path vault >/dev/null
 vault_k8s=$(bash test/tools/build-vault-k8s.sh path)
 
 log "building the webhook as shipped (static, stripped) from $src"
