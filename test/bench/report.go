@@ -65,8 +65,9 @@ func (r *report) admissionTable(b *strings.Builder) {
 		"apiserver sends a ReplicaSet's pods: each its own token volume name and "+
 		"managedFields time (AdmissionReviews of about %d bytes).\n\n", replicaPods,
 		r.reviewBytes)
-	fmt.Fprintf(b, "Closed loop c=%d for %s; open loop %.0f rps for %s, latency from the "+
-		"scheduled send time.\n\n", a.workers, a.closed, a.rate, a.open)
+	fmt.Fprintf(b, "Closed loop c=%d for %s; open loop %.0f rps for %s in %d turns of %s, "+
+		"the sides taking turns, latency from the scheduled send time.\n\n", a.workers,
+		a.closed, a.rate, a.open, openRounds, a.open/openRounds)
 	fmt.Fprintln(b, "| webhook | closed rps | CPU µs per review | closed p50 ms | "+
 		"closed p99 ms | open p50 ms | open p99 ms | open max ms | open CPU µs per review | "+
 		"errors | RSS idle MiB | RSS after load MiB (anon) |")

@@ -149,3 +149,20 @@ func TestOpenLoopReportsAnUnreachableTarget(t *testing.T) {
 			res.FirstError)
 	}
 }
+
+func TestMergeAddsRunsUp(t *testing.T) {
+	a := finish(time.Second, &recorder{latencies: []time.Duration{3, 1}, requests: 3,
+		errors: 1, firstErr: "first"})
+	b := finish(2*time.Second, &recorder{latencies: []time.Duration{2}, requests: 1})
+	b.SendLag = 5
+
+	m := Merge(a, b)
+
+	if m.Requests != 4 || m.Errors != 1 || m.FirstError != "first" ||
+		m.Elapsed != 3*time.Second || m.SendLag != 5 {
+		t.Errorf("merged %+v", m)
+	}
+	if m.Quantile(0) != 1 || m.Quantile(0.5) != 2 || m.Max() != 3 {
+		t.Errorf("merged latencies out of order: %v", m.latencies)
+	}
+}

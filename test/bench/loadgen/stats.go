@@ -78,3 +78,21 @@ func finish(elapsed time.Duration, parts ...*recorder) Result {
 	slices.Sort(r.latencies)
 	return r
 }
+
+// Merge combines the results of runs against one target into one: their requests,
+// errors and latencies, their windows added up, and the worst send lag.
+func Merge(runs ...Result) Result {
+	var m Result
+	for _, r := range runs {
+		m.Requests += r.Requests
+		m.Errors += r.Errors
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+		m.Elapsed += r.Elapsed
+		m.SendLag = max(m.SendLag, r.SendLag)
+		m.latencies = append(m.latencies, r.latencies...)
+	}
+	slices.Sort(m.latencies)
+	return m
+}
