@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"errors"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -87,7 +86,7 @@ func (o *objectIn) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return err
 	}
 	if raw.Kind() != 'n' {
-		o.raw = bytes.Clone(raw)
+		o.raw = raw
 	}
 	return nil
 }
@@ -103,9 +102,11 @@ func (e *podError) Error() string { return "decoding the pod: " + e.err.Error() 
 func (e *podError) Unwrap() error { return e.err }
 
 // decodeReview decodes data as an AdmissionReview; rawPod keeps the pod of a pod CREATE
-// raw rather than decoding it in the same pass. On an error the returned request holds
-// what was decoded before it, the UID included when it came first (as the apiserver
-// writes it), so that the answer can still name the request.
+// raw rather than decoding it in the same pass. A raw object is data's own bytes, so
+// data must not change while the request is in use; everything else is copied. On an
+// error the returned request holds what was decoded before it, the UID included when
+// it came first (as the apiserver writes it), so that the answer can still name the
+// request.
 func decodeReview(data []byte, rawPod bool) (metav1.TypeMeta, *Request, error) {
 	var in reviewIn
 	in.Request.rawPod = rawPod

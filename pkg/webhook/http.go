@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	start := time.Now()
-	req, err := readReview(r, h.Patches)
+	// The request's raw object is this buffer's bytes: it goes back to the pool only
+	// once the answer is written.
+	body := getBuffer()
+	defer putBuffer(body)
+	req, err := readReview(r, h.Patches, body)
 	var resp Response
 	if err != nil {
 		resp = erroredResponse(http.StatusBadRequest, err)
@@ -76,20 +81,17 @@ func (h *Handler) handleRecovering(ctx context.Context, req Request) (resp Respo
 	return h.Handle(ctx, req)
 }
 
-// readReview decodes the body of r as an admission.k8s.io/v1 AdmissionReview holding a
-// request, with its pod (see decodeReview) unless patches holds an answer for it. When
-// decoding fails part way, the returned request holds what came before, for the
-// answer's UID and the log line.
-func readReview(r *http.Request, patches *PatchCache) (Request, error) {
+// readReview reads the body of r into buf and decodes it as an admission.k8s.io/v1
+// AdmissionReview holding a request, with its pod (see decodeReview) unless patches
+// holds an answer for it; the request's raw object is buf's bytes. When decoding fails
+// part way, the returned request holds what came before, for the answer's UID and the
+// log line.
+func readReview(r *http.Request, patches *PatchCache, buf *bytes.Buffer) (Request, error) {
 	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || contentType != "application/json" {
 		return Request{}, fmt.Errorf("content type %q: the apiserver sends "+
 			"application/json", r.Header.Get("Content-Type"))
 	}
-	// The decoded review shares no memory with the body (strings and the raw pod are
-	// copied), so the buffer goes back to the pool when readReview returns.
-	buf := getBuffer()
-	defer putBuffer(buf)
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxReviewBytes+1)); err != nil {
 		return Request{}, fmt.Errorf("reading the AdmissionReview: %w", err)
 	}
