@@ -53,7 +53,7 @@ demo: tools ## Watch the main job on a local apiserver, Vault and PostgreSQL.
 	$(GO) run ./test/demo
 
 .PHONY: bench
-bench: tools ## Benchmark against the Vault Agent Injector (test/bench/run.sh).
+bench: ## Benchmark against the Vault Agent Injector (test/bench/run.sh builds its tools).
 	@test -f test/bench/run.sh || { \
 		echo "bench: test/bench/run.sh does not exist yet; nothing to run" >&2; exit 1; }
 	bash test/bench/run.sh
