@@ -17,8 +17,9 @@ import (
 
 // dialBlocking connects to addr, an IP literal and port, with a socket left in
 // blocking mode: reads and writes are plain read(2) and write(2) on the calling
-// thread instead of waits in the Go runtime's network poller. A read or write that
-// waits longer than requestTimeout fails (SO_RCVTIMEO, SO_SNDTIMEO).
+// thread instead of waits in the Go runtime's network poller. Deadlines hold through
+// the socket's SO_RCVTIMEO and SO_SNDTIMEO, set to the time left before each call; a
+// call without a deadline waits at most requestTimeout.
 func dialBlocking(addr string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
@@ -67,17 +68,41 @@ func setupBlocking(fd int, sa unix.Sockaddr) error {
 	}
 }
 
-// blockingConn is a net.Conn over a blocking TCP socket. Deadlines are not supported:
-// the socket's own timeouts bound every call.
+// blockingConn is a net.Conn over a blocking TCP socket. Read and Write are for one
+// goroutine at a time; Close and Shutdown may come from another.
 type blockingConn struct {
 	fd     int
 	remote net.Addr
-	once   sync.Once
+	// readBy and writeBy are the deadlines; zero is none.
+	readBy, writeBy time.Time
+
+	// mu guards closed, so that Shutdown never reaches an fd number reused after Close.
+	mu     sync.Mutex
+	closed bool
+}
+
+// timeLeft sets the socket option opt to the time left before deadline, or fails
+// once it has passed. A zero deadline leaves the option as it is.
+func (c *blockingConn) timeLeft(opt int, deadline time.Time) error {
+	if deadline.IsZero() {
+		return nil
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	// A zero timeval would mean no timeout at all.
+	tv := unix.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+	return os.NewSyscallError("setsockopt timeout", unix.SetsockoptTimeval(c.fd,
+		unix.SOL_SOCKET, opt, &tv))
 }
 
 // Read reads from the socket, blocking the calling thread.
 func (c *blockingConn) Read(b []byte) (int, error) {
 	for {
+		if err := c.timeLeft(unix.SO_RCVTIMEO, c.readBy); err != nil {
+			return 0, err
+		}
 		n, err := unix.Read(c.fd, b)
 		switch {
 		case err == unix.EINTR:
@@ -97,6 +122,9 @@ func (c *blockingConn) Read(b []byte) (int, error) {
 func (c *blockingConn) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
+		if err := c.timeLeft(unix.SO_SNDTIMEO, c.writeBy); err != nil {
+			return written, err
+		}
 		n, err := unix.Write(c.fd, b[written:])
 		switch {
 		case err == unix.EINTR:
@@ -113,9 +141,24 @@ func (c *blockingConn) Write(b []byte) (int, error) {
 
 // Close closes the socket once.
 func (c *blockingConn) Close() error {
-	err := net.ErrClosed
-	c.once.Do(func() { err = os.NewSyscallError("close", unix.Close(c.fd)) })
-	return err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed = true
+	return os.NewSyscallError("close", unix.Close(c.fd))
+}
+
+// Shutdown shuts the socket down both ways, which wakes a thread blocked in read(2)
+// or write(2) on it (close(2) would not), unless it is closed already.
+func (c *blockingConn) Shutdown() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	return os.NewSyscallError("shutdown", unix.Shutdown(c.fd, unix.SHUT_RDWR))
 }
 
 // LocalAddr is not tracked.
@@ -124,11 +167,20 @@ func (c *blockingConn) LocalAddr() net.Addr { return &net.TCPAddr{} }
 // RemoteAddr is the address dialled.
 func (c *blockingConn) RemoteAddr() net.Addr { return c.remote }
 
-// SetDeadline is a no-op; see blockingConn.
-func (c *blockingConn) SetDeadline(time.Time) error { return nil }
+// SetDeadline sets both deadlines, for the calls that follow.
+func (c *blockingConn) SetDeadline(t time.Time) error {
+	c.readBy, c.writeBy = t, t
+	return nil
+}
 
-// SetReadDeadline is a no-op; see blockingConn.
-func (c *blockingConn) SetReadDeadline(time.Time) error { return nil }
+// SetReadDeadline sets the deadline of the reads that follow.
+func (c *blockingConn) SetReadDeadline(t time.Time) error {
+	c.readBy = t
+	return nil
+}
 
-// SetWriteDeadline is a no-op; see blockingConn.
-func (c *blockingConn) SetWriteDeadline(time.Time) error { return nil }
+// SetWriteDeadline sets the deadline of the writes that follow.
+func (c *blockingConn) SetWriteDeadline(t time.Time) error {
+	c.writeBy = t
+	return nil
+}

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
+	"time"
 )
 
 // lane is one keep-alive HTTP/1.1 connection that a single goroutine drives on its
@@ -27,7 +31,15 @@ type lane struct {
 	conn   *tls.Conn
 	br     *bufio.Reader
 	req    bytes.Buffer
+
+	// mu guards raw and stopped, which interrupt uses from another goroutine.
+	mu      sync.Mutex
+	raw     net.Conn
+	stopped bool
 }
+
+// errStopped: the lane was interrupted and dials no more.
+var errStopped = errors.New("the open loop was stopped")
 
 // newLane returns a lane for t, connected and past its TLS handshake.
 func newLane(t *Target) (*lane, error) {
@@ -47,13 +59,24 @@ func newLane(t *Target) (*lane, error) {
 	return l, nil
 }
 
-// dial connects the lane and completes the TLS handshake.
+// dial connects the lane and completes the TLS handshake, by requestTimeout.
 func (l *lane) dial() error {
 	raw, err := dialBlocking(l.host)
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", l.host, err)
 	}
+	l.mu.Lock()
+	stopped := l.stopped
+	if !stopped {
+		l.raw = raw
+	}
+	l.mu.Unlock()
+	if stopped {
+		_ = raw.Close()
+		return errStopped
+	}
 	conn := tls.Client(raw, l.config)
+	_ = conn.SetDeadline(time.Now().Add(requestTimeout))
 	if err := conn.Handshake(); err != nil {
 		_ = raw.Close()
 		return fmt.Errorf("TLS handshake with %s: %w", l.host, err)
@@ -67,13 +90,17 @@ func (l *lane) dial() error {
 	return nil
 }
 
-// do posts body and returns the answer, as Target.Do does. A connection that failed
-// or that the server closes is dropped and redialled by the next call.
-func (l *lane) do(body []byte) ([]byte, error) {
+// do posts body and returns the answer by deadline, as Target.Do does. A connection
+// that failed or that the server closes is dropped and redialled by the next call.
+func (l *lane) do(body []byte, deadline time.Time) ([]byte, error) {
 	if l.conn == nil {
 		if err := l.dial(); err != nil {
 			return nil, err
 		}
+	}
+	if err := l.conn.SetDeadline(deadline); err != nil {
+		l.close()
+		return nil, fmt.Errorf("setting the deadline of a request to %s: %w", l.t.URL, err)
 	}
 	l.req.Reset()
 	l.req.WriteString("POST " + l.path + " HTTP/1.1\r\nHost: " + l.host +
@@ -106,4 +133,24 @@ func (l *lane) close() {
 		_ = l.conn.Close()
 		l.conn = nil
 	}
+	l.mu.Lock()
+	l.raw = nil
+	l.mu.Unlock()
+}
+
+// interrupt wakes the lane from a blocked read or write, from another goroutine, and
+// keeps it from dialling again: its request fails at once.
+func (l *lane) interrupt() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+	if l.raw == nil {
+		return
+	}
+	if s, ok := l.raw.(interface{ Shutdown() error }); ok {
+		// A socket's close(2) does not wake a thread blocked in read(2) on it.
+		_ = s.Shutdown()
+		return
+	}
+	_ = l.raw.Close()
 }

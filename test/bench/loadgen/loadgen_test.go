@@ -119,6 +119,8 @@ func TestOpenLoopRedialsAClosedConnectionAndPostsBodiesInTurn(t *testing.T) {
 		t.Errorf("%d requests with %d errors (%s), want 60 and none", res.Requests,
 			res.Errors, res.FirstError)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if seen["a"] != 30 || seen["b"] != 30 {
 		t.Errorf("bodies posted %v, want a and b 30 times each", seen)
 	}
@@ -144,9 +146,10 @@ func TestOpenLoopReportsAnUnreachableTarget(t *testing.T) {
 
 	res := Open(context.Background(), target, 100, 100*time.Millisecond)
 
-	if res.Errors == 0 || !strings.Contains(res.FirstError, "IP address") {
-		t.Errorf("errors %d (%q); want the open loop to refuse a host name", res.Errors,
-			res.FirstError)
+	if res.Requests != 10 || res.Errors != 10 || !strings.Contains(res.FirstError,
+		"IP address") {
+		t.Errorf("%d requests, %d errors (%q); want all 10 refused for the host name",
+			res.Requests, res.Errors, res.FirstError)
 	}
 }
 
@@ -164,5 +167,109 @@ func TestMergeAddsRunsUp(t *testing.T) {
 	}
 	if m.Quantile(0) != 1 || m.Quantile(0.5) != 2 || m.Max() != 3 {
 		t.Errorf("merged latencies out of order: %v", m.latencies)
+	}
+}
+
+// TestOpenLoopCountsEveryDueRequestOfAStalledServer: a server that never answers gets
+// every due request as an error (timed out, or never sent for want of a free lane),
+// and the loop still ends by its duration plus the request timeout.
+func TestOpenLoopCountsEveryDueRequestOfAStalledServer(t *testing.T) {
+	release := make(chan struct{})
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) { <-release })
+	t.Cleanup(func() { close(release) })
+	const timeout = 300 * time.Millisecond
+
+	start := time.Now()
+	res := openFor(context.Background(), target, 400, 100*time.Millisecond, timeout)
+	took := time.Since(start)
+
+	if res.Requests != 40 || res.Errors != 40 || res.Quantile(1) != 0 {
+		t.Errorf("%d requests, %d errors (%s), %d good; want 40 errors", res.Requests,
+			res.Errors, res.FirstError, res.Requests-res.Errors)
+	}
+	if took > 100*time.Millisecond+timeout+200*time.Millisecond {
+		t.Errorf("took %s, want about %s", took, 100*time.Millisecond+timeout)
+	}
+}
+
+// TestOpenLoopBoundsARequestThatTrickles: an answer that keeps arriving a byte at a
+// time is still cut at the request timeout, as net/http's client cuts it.
+func TestOpenLoopBoundsARequestThatTrickles(t *testing.T) {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	target := tlsTarget(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "64")
+		for range 64 {
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	target.Accept = nil
+	const timeout = 400 * time.Millisecond
+
+	start := time.Now()
+	res := openFor(context.Background(), target, 80, 100*time.Millisecond, timeout)
+	took := time.Since(start)
+
+	if res.Requests != 8 || res.Errors != 8 {
+		t.Errorf("%d requests, %d errors (%s); want 8 timed out", res.Requests, res.Errors,
+			res.FirstError)
+	}
+	if took > 100*time.Millisecond+timeout+200*time.Millisecond {
+		t.Errorf("took %s, want about %s", took, 100*time.Millisecond+timeout)
+	}
+}
+
+// TestOpenLoopSendLagIsTheGeneratorsOwn: waiting for a slow answer before the next
+// request of a lane is the server's time, charged to latency, not send lag.
+func TestOpenLoopSendLagIsTheGeneratorsOwn(t *testing.T) {
+	first := make(chan struct{}, 1)
+	first <- struct{}{}
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {
+		select {
+		case <-first:
+			time.Sleep(100 * time.Millisecond)
+		default:
+		}
+	})
+	target.Accept = nil
+
+	res := Open(context.Background(), target, 500, 300*time.Millisecond)
+
+	if res.Errors != 0 || res.Max() < 100*time.Millisecond {
+		t.Fatalf("errors %d (%s), max %s; want none and the 100 ms answer", res.Errors,
+			res.FirstError, res.Max())
+	}
+	if res.SendLag > 20*time.Millisecond {
+		t.Errorf("send lag %s: the slow answer was charged to the generator", res.SendLag)
+	}
+}
+
+// TestOpenLoopStopsWhenItsContextIsCancelled: a lane blocked in read(2), with seconds
+// left before its deadline, is woken when the caller gives up (Ctrl-C, a bound).
+func TestOpenLoopStopsWhenItsContextIsCancelled(t *testing.T) {
+	release := make(chan struct{})
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) { <-release })
+	t.Cleanup(func() { close(release) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+
+	start := time.Now()
+	res := Open(ctx, target, 100, time.Second)
+
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %s after its context was cancelled at 200 ms", took)
+	}
+	if res.Requests != 100 || res.Errors != 100 {
+		t.Errorf("%d requests, %d errors; want all 100 due as errors", res.Requests,
+			res.Errors)
 	}
 }
