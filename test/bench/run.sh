@@ -25,12 +25,10 @@ trap 'rm -rf "$work"' EXIT
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
-command -v unshare >/dev/null || {
-	log "unshare not found: install util-linux (vault-k8s runs in a private mount namespace)"
-	exit 1
-}
 log "resolving tools (cached after the first build)"
-# Only what the bench runs: not helm, not the test prerequisites (PostgreSQL).
+# Only what the bench runs: util-linux (unshare: vault-k8s runs in a private mount
+# namespace), git and CA certificates, but neither PostgreSQL nor helm.
+bash test/tools/prereqs.sh --without-postgresql
 bash test/tools/build.sh envtest >/dev/null
 bash test/tools/build.sh path vault >/dev/null
 vault_k8s=$(bash test/tools/build-vault-k8s.sh path)

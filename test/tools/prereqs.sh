@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Checks the Debian packages the tests and the demo need before any long build starts,
 # and installs the missing ones with apt-get when running as root (CI, a fresh machine).
-# As another user it names the command to run instead.
+# As another user it names the command to run instead. --without-postgresql leaves
+# PostgreSQL out (the bench does not run it).
 set -euo pipefail
 
+postgresql=true
+[ "${1:-}" = --without-postgresql ] && postgresql=false
 missing=()
-command -v flock >/dev/null || missing+=(util-linux)
+{ command -v flock && command -v unshare; } >/dev/null || missing+=(util-linux)
 command -v git >/dev/null || missing+=(git)
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if $postgresql; then
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+fi
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 
 if ((${#missing[@]} == 0)); then
