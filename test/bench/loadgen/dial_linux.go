@@ -3,11 +3,11 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -15,70 +15,47 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dialBlocking connects to addr, an IP literal and port, with a socket left in
-// blocking mode: reads and writes are plain read(2) and write(2) on the calling
-// thread instead of waits in the Go runtime's network poller. Deadlines hold through
-// the socket's SO_RCVTIMEO and SO_SNDTIMEO, set to the time left before each call; a
-// call without a deadline waits at most requestTimeout.
-func dialBlocking(addr string) (net.Conn, error) {
-	ap, err := netip.ParseAddrPort(addr)
+// dialBlocking connects to addr by ctx (the Go runtime's dialer, so the connect itself
+// obeys ctx and its deadline) and returns the connection as a socket in blocking mode:
+// reads and writes are plain read(2) and write(2) on the calling thread instead of
+// waits in the Go runtime's network poller. Deadlines hold through the socket's
+// SO_RCVTIMEO and SO_SNDTIMEO, set to the time left before each call.
+func dialBlocking(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("the open loop dials an IP address and port: %w", err)
-	}
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	var (
-		family int
-		sa     unix.Sockaddr
-	)
-	if ap.Addr().Is4() {
-		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()),
-			Addr: ap.Addr().As4()}
-	} else {
-		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()),
-			Addr: ap.Addr().As16()}
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
-	}
-	if err := setupBlocking(fd, sa); err != nil {
-		_ = unix.Close(fd)
 		return nil, err
 	}
-	return &blockingConn{fd: fd, remote: net.TCPAddrFromAddrPort(ap)}, nil
-}
-
-// setupBlocking sets fd's options and connects it to sa.
-func setupBlocking(fd int, sa unix.Sockaddr) error {
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		return os.NewSyscallError("setsockopt TCP_NODELAY", err)
+	tcp, ok := c.(*net.TCPConn)
+	if !ok {
+		_ = c.Close()
+		return nil, fmt.Errorf("dialling %s gave a %T, not a TCP connection", addr, c)
 	}
-	tv := unix.NsecToTimeval(requestTimeout.Nanoseconds())
-	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
-		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, opt, &tv); err != nil {
-			return os.NewSyscallError("setsockopt timeout", err)
-		}
+	// File returns a duplicate descriptor; Fd puts it in blocking mode. The file keeps
+	// the descriptor open (its finalizer would close it), so the conn holds it.
+	remote := tcp.RemoteAddr()
+	f, err := tcp.File()
+	_ = tcp.Close()
+	if err != nil {
+		return nil, fmt.Errorf("taking over the socket to %s: %w", addr, err)
 	}
-	for {
-		err := unix.Connect(fd, sa)
-		if err == unix.EINTR {
-			continue
-		}
-		return os.NewSyscallError("connect", err)
-	}
+	return &blockingConn{file: f, fd: int(f.Fd()), remote: remote}, nil
 }
 
 // blockingConn is a net.Conn over a blocking TCP socket. Read and Write are for one
 // goroutine at a time; Close and Shutdown may come from another.
 type blockingConn struct {
+	file   *os.File
 	fd     int
 	remote net.Addr
 	// readBy and writeBy are the deadlines; zero is none.
 	readBy, writeBy time.Time
 
-	// mu guards closed, so that Shutdown never reaches an fd number reused after Close.
+	// mu guards closed and shut: Shutdown never reaches a descriptor number reused
+	// after Close, and a read that shutdown(2) ended is an error, not the peer's EOF.
 	mu     sync.Mutex
 	closed bool
+	shut   bool
 }
 
 // timeLeft sets the socket option opt to the time left before deadline, or fails
@@ -97,6 +74,16 @@ func (c *blockingConn) timeLeft(opt int, deadline time.Time) error {
 		unix.SOL_SOCKET, opt, &tv))
 }
 
+// errShutDown: the open loop shut the socket down to stop a lane.
+var errShutDown = errors.New("the open loop stopped the connection")
+
+// wasShutDown reports whether Shutdown ran.
+func (c *blockingConn) wasShutDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shut
+}
+
 // Read reads from the socket, blocking the calling thread.
 func (c *blockingConn) Read(b []byte) (int, error) {
 	for {
@@ -112,6 +99,9 @@ func (c *blockingConn) Read(b []byte) (int, error) {
 		case err != nil:
 			return 0, os.NewSyscallError("read", err)
 		case n == 0 && len(b) > 0:
+			if c.wasShutDown() {
+				return 0, errShutDown
+			}
 			return 0, io.EOF
 		}
 		return n, nil
@@ -139,6 +129,14 @@ func (c *blockingConn) Write(b []byte) (int, error) {
 	return written, nil
 }
 
+// idleUnusable reports whether a connection left idle can no longer carry a request:
+// the peer closed it, or sent something unasked (a TLS close_notify before closing).
+func (c *blockingConn) idleUnusable() bool {
+	var b [1]byte
+	n, _, err := unix.Recvfrom(c.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return err == nil || n > 0 || !errors.Is(err, unix.EAGAIN)
+}
+
 // Close closes the socket once.
 func (c *blockingConn) Close() error {
 	c.mu.Lock()
@@ -147,7 +145,7 @@ func (c *blockingConn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
-	return os.NewSyscallError("close", unix.Close(c.fd))
+	return c.file.Close()
 }
 
 // Shutdown shuts the socket down both ways, which wakes a thread blocked in read(2)
@@ -158,6 +156,7 @@ func (c *blockingConn) Shutdown() error {
 	if c.closed {
 		return net.ErrClosed
 	}
+	c.shut = true
 	return os.NewSyscallError("shutdown", unix.Shutdown(c.fd, unix.SHUT_RDWR))
 }
 

@@ -2,10 +2,14 @@
 
 package loadgen
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
-// dialBlocking connects to addr. Outside Linux it is net.Dial, and the connection's
-// reads wait in the Go runtime's network poller; the benchmark runs on Linux only.
-func dialBlocking(addr string) (net.Conn, error) {
-	return net.DialTimeout("tcp", addr, requestTimeout)
+// dialBlocking connects to addr by ctx. Outside Linux it is the Go runtime's dialer,
+// and the connection's reads wait in its network poller; the benchmark runs on Linux.
+func dialBlocking(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -41,7 +42,7 @@ type lane struct {
 // errStopped: the lane was interrupted and dials no more.
 var errStopped = errors.New("the open loop was stopped")
 
-// newLane returns a lane for t, connected and past its TLS handshake.
+// newLane returns a lane for t, not connected yet.
 func newLane(t *Target) (*lane, error) {
 	u, err := url.Parse(t.URL)
 	if err != nil {
@@ -52,16 +53,15 @@ func newLane(t *Target) (*lane, error) {
 	}
 	config := t.tlsConfig.Clone()
 	config.ServerName = u.Hostname()
-	l := &lane{t: t, host: u.Host, path: u.RequestURI(), config: config}
-	if err := l.dial(); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return &lane{t: t, host: u.Host, path: u.RequestURI(), config: config}, nil
 }
 
-// dial connects the lane and completes the TLS handshake, by requestTimeout.
-func (l *lane) dial() error {
-	raw, err := dialBlocking(l.host)
+// dial connects the lane and completes the TLS handshake by deadline, or until ctx
+// ends or interrupt runs.
+func (l *lane) dial(ctx context.Context, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	raw, err := dialBlocking(ctx, l.host)
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", l.host, err)
 	}
@@ -76,8 +76,9 @@ func (l *lane) dial() error {
 		return errStopped
 	}
 	conn := tls.Client(raw, l.config)
-	_ = conn.SetDeadline(time.Now().Add(requestTimeout))
+	_ = conn.SetDeadline(deadline)
 	if err := conn.Handshake(); err != nil {
+		l.forget()
 		_ = raw.Close()
 		return fmt.Errorf("TLS handshake with %s: %w", l.host, err)
 	}
@@ -91,10 +92,11 @@ func (l *lane) dial() error {
 }
 
 // do posts body and returns the answer by deadline, as Target.Do does. A connection
-// that failed or that the server closes is dropped and redialled by the next call.
-func (l *lane) do(body []byte, deadline time.Time) ([]byte, error) {
+// that failed, that the server closes, or that carries more than the answer is
+// dropped and redialled by the next call.
+func (l *lane) do(ctx context.Context, body []byte, deadline time.Time) ([]byte, error) {
 	if l.conn == nil {
-		if err := l.dial(); err != nil {
+		if err := l.dial(ctx, deadline); err != nil {
 			return nil, err
 		}
 	}
@@ -111,14 +113,16 @@ func (l *lane) do(body []byte, deadline time.Time) ([]byte, error) {
 		l.close()
 		return nil, fmt.Errorf("posting to %s: %w", l.t.URL, err)
 	}
-	resp, err := http.ReadResponse(l.br, nil)
+	resp, err := l.readResponse()
 	if err != nil {
 		l.close()
 		return nil, fmt.Errorf("reading the answer of %s: %w", l.t.URL, err)
 	}
 	answer, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	if err != nil || resp.Close {
+	if err != nil || resp.Close || l.br.Buffered() > 0 {
+		// After the answer the server has nothing to say: bytes already here belong to
+		// no request, and reading them as the next answer would be wrong.
 		l.close()
 	}
 	if err != nil {
@@ -127,15 +131,53 @@ func (l *lane) do(body []byte, deadline time.Time) ([]byte, error) {
 	return answer, l.t.check(resp.StatusCode, answer)
 }
 
+// readResponse reads the final answer, skipping informational (1xx) ones as
+// net/http's client does.
+func (l *lane) readResponse() (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(l.br, nil)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 ||
+			resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+		_ = resp.Body.Close()
+	}
+}
+
+// dropIfClosed drops the idle connection if the server closed it or sent bytes
+// nobody asked for (a TLS close_notify first), so that the next request dials anew
+// rather than fail on it; net/http's client learns the same at once from the reader
+// goroutine it keeps on every idle connection. The open loop calls it before a
+// request's due time, so that it costs the measured request nothing.
+func (l *lane) dropIfClosed() {
+	if l.conn == nil {
+		return
+	}
+	l.mu.Lock()
+	raw := l.raw
+	l.mu.Unlock()
+	if c, ok := raw.(interface{ idleUnusable() bool }); ok && c.idleUnusable() {
+		l.close()
+	}
+}
+
+// forget drops the lane's reference to its raw connection, for interrupt.
+func (l *lane) forget() {
+	l.mu.Lock()
+	l.raw = nil
+	l.mu.Unlock()
+}
+
 // close drops the lane's connection.
 func (l *lane) close() {
 	if l.conn != nil {
 		_ = l.conn.Close()
 		l.conn = nil
 	}
-	l.mu.Lock()
-	l.raw = nil
-	l.mu.Unlock()
+	l.forget()
 }
 
 // interrupt wakes the lane from a blocked read or write, from another goroutine, and

@@ -1,9 +1,13 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/pem"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,13 +146,13 @@ func TestOpenLoopCountsAWrongStatusAsAnError(t *testing.T) {
 
 func TestOpenLoopReportsAnUnreachableTarget(t *testing.T) {
 	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {})
-	target.URL = "https://localhost:1/mutate"
+	target.URL = "https://127.0.0.1:1/mutate"
 
 	res := Open(context.Background(), target, 100, 100*time.Millisecond)
 
 	if res.Requests != 10 || res.Errors != 10 || !strings.Contains(res.FirstError,
-		"IP address") {
-		t.Errorf("%d requests, %d errors (%q); want all 10 refused for the host name",
+		"connecting to 127.0.0.1:1") {
+		t.Errorf("%d requests, %d errors (%q); want all 10 failed to connect",
 			res.Requests, res.Errors, res.FirstError)
 	}
 }
@@ -271,5 +275,200 @@ func TestOpenLoopStopsWhenItsContextIsCancelled(t *testing.T) {
 	if res.Requests != 100 || res.Errors != 100 {
 		t.Errorf("%d requests, %d errors; want all 100 due as errors", res.Requests,
 			res.Errors)
+	}
+}
+
+// rawTLSTarget serves TLS on loopback with serve writing the raw bytes of every answer
+// (one call per request read), and returns a Target trusting it.
+func rawTLSTarget(t *testing.T, serve func(conn net.Conn, br *bufio.Reader) error) *Target {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS() // for its certificate; the listener below answers instead
+	srv.Close()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", srv.TLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if serve(conn, br) != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
+		Bytes: srv.Certificate().Raw})
+	target, err := NewTarget("https://"+ln.Addr().String()+"/mutate", []byte(`{}`), caPEM, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(target.Close)
+	target.Accept = nil
+	return target
+}
+
+// TestOpenLoopCountsAnAnswerCutShortAsAnError: an answer that runs to the end of the
+// connection, cut when the loop is cancelled, is not a good one.
+func TestOpenLoopCountsAnAnswerCutShortAsAnError(t *testing.T) {
+	target := rawTLSTarget(t, func(conn net.Conn, _ *bufio.Reader) error {
+		_, err := io.WriteString(conn, "HTTP/1.1 200 OK\r\n\r\n{\"partial")
+		time.Sleep(time.Second)
+		return errors.Join(err, errors.New("done"))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+
+	res := Open(ctx, target, 80, 100*time.Millisecond)
+
+	if res.Requests != 8 || res.Errors != 8 {
+		t.Errorf("%d requests, %d errors (%s); want all 8 cut answers as errors",
+			res.Requests, res.Errors, res.FirstError)
+	}
+}
+
+// TestOpenLoopSkipsInformationalAnswersAndDropsExtraBytes: a 103 before the answer is
+// skipped, as net/http skips it, and bytes after an answer never pass for the next
+// request's answer.
+func TestOpenLoopSkipsInformationalAnswersAndDropsExtraBytes(t *testing.T) {
+	const answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+	for name, write := range map[string]string{
+		"103 first":   "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" + answer,
+		"two answers": answer + answer,
+	} {
+		t.Run(name, func(t *testing.T) {
+			target := rawTLSTarget(t, func(conn net.Conn, _ *bufio.Reader) error {
+				time.Sleep(20 * time.Millisecond)
+				_, err := io.WriteString(conn, write)
+				return err
+			})
+
+			res := openFor(context.Background(), target, 80, 200*time.Millisecond,
+				time.Second)
+
+			if res.Requests != 16 || res.Errors != 0 || res.Quantile(0) < 20*time.Millisecond {
+				t.Errorf("%d requests, %d errors (%s), fastest %s; want 16 good answers "+
+					"of 20 ms or more", res.Requests, res.Errors, res.FirstError,
+					res.Quantile(0))
+			}
+		})
+	}
+}
+
+// TestOpenLoopGivesUpOnAStalledHandshakeInTime: connections that never finish their
+// TLS handshake fail within the timeout, and at once when the caller cancels.
+func TestOpenLoopGivesUpOnAStalledHandshakeInTime(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {})
+	target.URL = "https://" + ln.Addr().String() + "/mutate"
+
+	start := time.Now()
+	res := openFor(context.Background(), target, 100, 100*time.Millisecond,
+		300*time.Millisecond)
+	if took := time.Since(start); took > time.Second || res.Errors != 10 {
+		t.Errorf("timeout: took %s, %d errors (%s); want 10 within the 300 ms timeout",
+			took, res.Errors, res.FirstError)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start = time.Now()
+	res = Open(ctx, target, 100, 100*time.Millisecond)
+	if took := time.Since(start); took > time.Second || res.Errors != 10 {
+		t.Errorf("cancel: took %s, %d errors (%s); want 10 soon after 100 ms", took,
+			res.Errors, res.FirstError)
+	}
+}
+
+// TestOpenLoopStopsASleepingLane: at a low rate a lane sleeps for long; a cancelled
+// loop does not wait for it, and counts what it did not send.
+func TestOpenLoopStopsASleepingLane(t *testing.T) {
+	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {})
+	target.Accept = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+
+	start := time.Now()
+	res := Open(ctx, target, 2, 4*time.Second)
+
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %s after a cancel at 100 ms", took)
+	}
+	if res.Requests != 8 || res.Errors != 7 || !strings.Contains(res.FirstError,
+		"not sent") {
+		t.Errorf("%d requests, %d errors (%s); want 1 sent and 7 not sent", res.Requests,
+			res.Errors, res.FirstError)
+	}
+}
+
+// TestOpenLoopRedialsAConnectionClosedWhileIdle: a server that closes idle
+// connections quickly costs a slow loop nothing but new connections.
+func TestOpenLoopRedialsAConnectionClosedWhileIdle(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(
+		func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.IdleTimeout = 50 * time.Millisecond
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
+		Bytes: srv.Certificate().Raw})
+	target, err := NewTarget(srv.URL, []byte(`{}`), caPEM, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(target.Close)
+	target.Accept = nil
+
+	res := openFor(context.Background(), target, 20, 1200*time.Millisecond, time.Second)
+
+	if res.Requests != 24 || res.Errors != 0 {
+		t.Errorf("%d requests, %d errors (%s); want 24 good", res.Requests, res.Errors,
+			res.FirstError)
+	}
+}
+
+func TestDueIn(t *testing.T) {
+	for _, c := range []struct {
+		duration time.Duration
+		rate     float64
+		want     int
+	}{
+		{2 * time.Second, 500, 1000}, {290 * time.Millisecond, 100, 29},
+		{570 * time.Millisecond, 100, 57}, {time.Millisecond, 10, 1}, {time.Second, 0, 0},
+		{time.Second, -5, 0},
+	} {
+		if got := dueIn(c.duration, c.rate); got != c.want {
+			t.Errorf("dueIn(%s, %v) = %d, want %d", c.duration, c.rate, got, c.want)
+		}
 	}
 }

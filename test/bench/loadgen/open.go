@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 )
@@ -14,15 +15,16 @@ import (
 const openLanes = 8
 
 // errNotSent counts a request that was due but never sent: the open loop's time ran
-// out while its lane waited for an earlier answer.
-var errNotSent = errors.New("not sent: the open loop's time ran out first")
+// out (or it was cancelled) while its lane waited for an earlier answer.
+var errNotSent = errors.New("not sent: the open loop ended first")
 
 // Open runs an open loop: request i is due at start + i/rate, sent then (or as soon as
 // its lane is free), and its latency runs from the due time to the answer. Each lane
 // sleeps until its next request is due with nanosleep(2) and waits for the answer in
 // read(2), on a thread of its own (see lane and pacer). Every due request counts: one
 // that fails, times out (requestTimeout) or is never sent is an error. Open returns
-// by duration + requestTimeout, or soon after ctx ends.
+// by its connections' setup (at most requestTimeout) plus duration plus
+// requestTimeout, or soon after ctx ends.
 func Open(ctx context.Context, t *Target, rate float64, duration time.Duration) Result {
 	return openFor(ctx, t, rate, duration, requestTimeout)
 }
@@ -30,25 +32,24 @@ func Open(ctx context.Context, t *Target, rate float64, duration time.Duration) 
 // openFor is Open with timeout in place of requestTimeout.
 func openFor(ctx context.Context, t *Target, rate float64, duration, timeout time.Duration,
 ) Result {
-	ctx, cancel := context.WithTimeout(ctx, duration+timeout)
-	defer cancel()
+	total := dueIn(duration, rate)
+	if total == 0 {
+		return Result{}
+	}
 	interval := time.Duration(float64(time.Second) / rate)
-	total := int(duration.Seconds() * rate)
-
-	lanes := make([]*lane, 0, openLanes)
+	lanes, err := openLanesFor(ctx, t, timeout)
 	defer func() {
 		for _, l := range lanes {
 			l.close()
 		}
 	}()
-	for range openLanes {
-		l, err := newLane(t)
-		if err != nil {
-			return finish(0, &recorder{requests: total, errors: total, firstErr: err.Error()})
-		}
-		lanes = append(lanes, l)
+	if err != nil {
+		return failAll(total, err)
 	}
-	// A lane blocked in read(2) does not see ctx end: wake it.
+
+	ctx, cancel := context.WithTimeout(ctx, duration+timeout)
+	defer cancel()
+	// A lane blocked in read(2) or asleep in the pacer does not see ctx end: wake it.
 	stop := context.AfterFunc(ctx, func() {
 		for _, l := range lanes {
 			l.interrupt()
@@ -66,28 +67,8 @@ func openFor(ctx context.Context, t *Target, rate float64, duration, timeout tim
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pace := newPacer()
-			defer pace.stop()
-			i := k
-			for ; i < total && ctx.Err() == nil; i += len(lanes) {
-				due := start.Add(time.Duration(i) * interval)
-				// The generator's own lateness counts as send lag only when the lane
-				// was free in time; waiting for a late answer is the server's.
-				free := time.Now().Before(due)
-				pace.until(due)
-				if free {
-					lags[k] = max(lags[k], time.Since(due))
-				}
-				deadline := time.Now().Add(timeout)
-				if deadline.After(end) {
-					deadline = end
-				}
-				_, err := l.do(t.next(), deadline)
-				recs[k].add(time.Since(due), err)
-			}
-			for ; i < total; i += len(lanes) {
-				recs[k].add(0, errNotSent)
-			}
+			lags[k] = runLane(ctx, l, recs[k], laneRun{t: t, first: k, step: len(lanes),
+				total: total, start: start, interval: interval, timeout: timeout, end: end})
 		}()
 	}
 	wg.Wait()
@@ -96,4 +77,89 @@ func openFor(ctx context.Context, t *Target, rate float64, duration, timeout tim
 		res.SendLag = max(res.SendLag, lag)
 	}
 	return res
+}
+
+// dueIn is the number of requests due in duration at rate: those due at i/rate for
+// i = 0, 1, … before duration ends.
+func dueIn(duration time.Duration, rate float64) int {
+	n := math.Ceil(duration.Seconds()*rate - 1e-9)
+	if !(n > 0) { // also NaN
+		return 0
+	}
+	return int(min(n, math.MaxInt32))
+}
+
+// openLanesFor makes the lanes and connects them, all within timeout and ctx; the
+// lanes made are returned even on an error, to be closed.
+func openLanesFor(ctx context.Context, t *Target, timeout time.Duration) ([]*lane, error) {
+	lanes := make([]*lane, 0, openLanes)
+	for range openLanes {
+		l, err := newLane(t)
+		if err != nil {
+			return lanes, err
+		}
+		lanes = append(lanes, l)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		for _, l := range lanes {
+			l.interrupt()
+		}
+	})
+	defer stop()
+	deadline, _ := ctx.Deadline()
+	for _, l := range lanes {
+		if err := l.dial(ctx, deadline); err != nil {
+			return lanes, err
+		}
+	}
+	return lanes, nil
+}
+
+// laneRun is what one lane sends: requests first, first+step, … below total.
+type laneRun struct {
+	t                  *Target
+	first, step, total int
+	start              time.Time
+	interval, timeout  time.Duration
+	end                time.Time
+}
+
+// runLane sends the lane's requests, each when due, records them in rec, and returns
+// the worst send lag: how late a request went out after the later of its due time and
+// the moment its lane was free, which is the generator's own doing.
+func runLane(ctx context.Context, l *lane, rec *recorder, r laneRun) time.Duration {
+	pace := newPacer()
+	defer pace.stop()
+	var lag time.Duration
+	i := r.first
+	for ; i < r.total && ctx.Err() == nil; i += r.step {
+		due := r.start.Add(time.Duration(i) * r.interval)
+		ready := time.Now()
+		if !pace.until(due, ctx.Done(), l.dropIfClosed) {
+			break
+		}
+		if ready.Before(due) {
+			ready = due
+		}
+		lag = max(lag, time.Since(ready))
+		deadline := time.Now().Add(r.timeout)
+		if deadline.After(r.end) {
+			deadline = r.end
+		}
+		_, err := l.do(ctx, r.t.next(), deadline)
+		rec.add(time.Since(due), err)
+	}
+	if i < r.total {
+		rec.addErrors((r.total-i+r.step-1)/r.step, errNotSent)
+	}
+	return lag
+}
+
+// failAll is the result of an open loop whose total requests all failed with err.
+func failAll(total int, err error) Result {
+	rec := &recorder{}
+	rec.addErrors(total, err)
+	return finish(0, rec)
 }

@@ -43,20 +43,34 @@ func newPacer() pacer {
 // than a nanosleep's usual lateness here (40 to 70 µs).
 const spinWindow = 150 * time.Microsecond
 
-// until blocks until due, or returns at once when due has passed.
-func (pacer) until(due time.Time) {
+// maxNap is the longest single sleep, so that a stop is seen within it.
+const maxNap = 20 * time.Millisecond
+
+// until blocks until due, or returns at once when due has passed; it returns false,
+// early, once stop is closed. Unless nil, last runs once sleeping is over, just
+// before the spin: a check there costs the request nothing.
+func (pacer) until(due time.Time, stop <-chan struct{}, last func()) bool {
 	for {
+		select {
+		case <-stop:
+			return false
+		default:
+		}
 		wait := time.Until(due) - spinWindow
 		if wait <= 0 {
 			break
 		}
-		ts := unix.NsecToTimespec(int64(wait))
+		ts := unix.NsecToTimespec(int64(min(wait, maxNap)))
 		// EINTR (a signal) just goes round again with the time left.
 		_ = unix.Nanosleep(&ts, nil)
+	}
+	if last != nil {
+		last()
 	}
 	for time.Now().Before(due) {
 		// Spin: a nanosleep this close to the due time would wake after it.
 	}
+	return true
 }
 
 // stop restores the thread's timer slack and gives the thread back to the scheduler.

@@ -11,10 +11,25 @@ type pacer struct{}
 // newPacer returns a pacer.
 func newPacer() pacer { return pacer{} }
 
-// until blocks until due, or returns at once when due has passed.
-func (pacer) until(due time.Time) {
-	if wait := time.Until(due); wait > 0 {
-		time.Sleep(wait)
+// until blocks until due, or returns at once when due has passed; it returns false,
+// early, once stop is closed. Unless nil, last runs when the wait is over.
+func (pacer) until(due time.Time, stop <-chan struct{}, last func()) bool {
+	defer func() {
+		if last != nil {
+			last()
+		}
+	}()
+	wait := time.Until(due)
+	if wait <= 0 {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-stop:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -64,6 +64,18 @@ func (c *recorder) add(d time.Duration, err error) {
 	c.latencies = append(c.latencies, d)
 }
 
+// addErrors counts n failed requests, all with err.
+func (c *recorder) addErrors(n int, err error) {
+	if n <= 0 {
+		return
+	}
+	c.requests += n
+	c.errors += n
+	if c.firstErr == "" {
+		c.firstErr = err.Error()
+	}
+}
+
 // finish merges the recorders into a Result over the window elapsed.
 func finish(elapsed time.Duration, parts ...*recorder) Result {
 	r := Result{Elapsed: elapsed}
