@@ -21,14 +21,35 @@ func tlsTarget(t *testing.T, handler http.HandlerFunc) *Target {
 	t.Helper()
 	srv := httptest.NewTLSServer(handler)
 	t.Cleanup(srv.Close)
+	return trusting(t, srv, srv.URL)
+}
+
+// trusting returns a Target for url that trusts srv's certificate.
+func trusting(t *testing.T, srv *httptest.Server, url string) *Target {
+	t.Helper()
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
 		Bytes: srv.Certificate().Raw})
-	target, err := NewTarget(srv.URL, []byte(`{}`), caPEM, 4)
+	target, err := NewTarget(url, []byte(`{}`), caPEM, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(target.Close)
 	return target
+}
+
+// acceptEach runs each connection ln accepts through handle, on its own goroutine,
+// until ln is closed (at the test's end).
+func acceptEach(t *testing.T, ln net.Listener, handle func(net.Conn)) {
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(conn)
+		}
+	}()
 }
 
 func TestClosedLoopCountsAnswersAndOrdersQuantiles(t *testing.T) {
@@ -289,36 +310,21 @@ func rawTLSTarget(t *testing.T, serve func(conn net.Conn, br *bufio.Reader) erro
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
+	acceptEach(t, ln, func(conn net.Conn) {
+		defer conn.Close()
+		br := bufio.NewReader(conn)
 		for {
-			conn, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					_, _ = io.Copy(io.Discard, req.Body)
-					if serve(conn, br) != nil {
-						return
-					}
-				}
-			}()
+			_, _ = io.Copy(io.Discard, req.Body)
+			if serve(conn, br) != nil {
+				return
+			}
 		}
-	}()
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
-		Bytes: srv.Certificate().Raw})
-	target, err := NewTarget("https://"+ln.Addr().String()+"/mutate", []byte(`{}`), caPEM, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(target.Close)
+	})
+	target := trusting(t, srv, "https://"+ln.Addr().String()+"/mutate")
 	target.Accept = nil
 	return target
 }
@@ -378,16 +384,12 @@ func TestOpenLoopGivesUpOnAStalledHandshakeInTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = conn.Close() })
-		}
-	}()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	acceptEach(t, ln, func(conn net.Conn) {
+		<-release
+		_ = conn.Close()
+	})
 	target := tlsTarget(t, func(http.ResponseWriter, *http.Request) {})
 	target.URL = "https://" + ln.Addr().String() + "/mutate"
 
@@ -440,13 +442,7 @@ func TestOpenLoopRedialsAConnectionClosedWhileIdle(t *testing.T) {
 	srv.Config.IdleTimeout = 50 * time.Millisecond
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
-		Bytes: srv.Certificate().Raw})
-	target, err := NewTarget(srv.URL, []byte(`{}`), caPEM, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(target.Close)
+	target := trusting(t, srv, srv.URL)
 	target.Accept = nil
 
 	res := openFor(context.Background(), target, 20, 1200*time.Millisecond, time.Second)
