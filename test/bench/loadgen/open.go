@@ -49,13 +49,7 @@ func openFor(ctx context.Context, t *Target, rate float64, duration, timeout tim
 
 	ctx, cancel := context.WithTimeout(ctx, duration+timeout)
 	defer cancel()
-	// A lane blocked in read(2) or asleep in the pacer does not see ctx end: wake it.
-	stop := context.AfterFunc(ctx, func() {
-		for _, l := range lanes {
-			l.interrupt()
-		}
-	})
-	defer stop()
+	defer interruptOn(ctx, lanes)()
 
 	recs := make([]*recorder, len(lanes))
 	lags := make([]time.Duration, len(lanes))
@@ -102,12 +96,7 @@ func openLanesFor(ctx context.Context, t *Target, timeout time.Duration) ([]*lan
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		for _, l := range lanes {
-			l.interrupt()
-		}
-	})
-	defer stop()
+	defer interruptOn(ctx, lanes)()
 	deadline, _ := ctx.Deadline()
 	for _, l := range lanes {
 		if err := l.dial(ctx, deadline); err != nil {
@@ -115,6 +104,16 @@ func openLanesFor(ctx context.Context, t *Target, timeout time.Duration) ([]*lan
 		}
 	}
 	return lanes, nil
+}
+
+// interruptOn wakes lanes once ctx ends: a lane blocked in connect, in read(2) or
+// asleep in the pacer does not see ctx by itself. The returned func undoes it.
+func interruptOn(ctx context.Context, lanes []*lane) func() bool {
+	return context.AfterFunc(ctx, func() {
+		for _, l := range lanes {
+			l.interrupt()
+		}
+	})
 }
 
 // laneRun is what one lane sends: requests first, first+step, … below total.
